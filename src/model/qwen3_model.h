@@ -1,0 +1,80 @@
+// The Qwen3 causal LM: weights bound from a Hugging Face folder (optionally
+// with a PEFT LoRA merged in), and a forward pass over a ragged batch of
+// sequences, each with its own KV cache.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "model/config.h"
+#include "model/kv_cache.h"
+#include "model/lora.h"
+#include "util/status.h"
+#include "util/thread_pool.h"
+#include "weights/weight_store.h"
+
+namespace ccguard {
+
+struct ModelOptions {
+  int threads = 0;  // 0: all hardware threads
+};
+
+// One sequence of a batch: `tokens` are appended after what `cache` holds.
+struct SequenceInput {
+  std::span<const int32_t> tokens;
+  KvCache* cache = nullptr;
+};
+
+class Qwen3Model {
+ public:
+  // Loads config.json and the safetensors weights of `model_dir`, checks every
+  // tensor against the shapes config.json implies, and merges `adapter` (may
+  // be null; need not outlive the call) into the weights it targets.
+  static Result<std::unique_ptr<Qwen3Model>> Load(const std::string& model_dir,
+                                                  const LoraAdapter* adapter,
+                                                  const ModelOptions& options = {});
+  ~Qwen3Model();
+
+  const Qwen3Config& config() const { return config_; }
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  // Bytes of weight data used by the forward pass (mapped + merged).
+  size_t weight_bytes() const { return weight_bytes_; }
+
+  std::unique_ptr<KvCache> NewCache(const KvCache* prefix = nullptr) const {
+    return std::make_unique<KvCache>(config_.num_hidden_layers, config_.kv_dim(), prefix);
+  }
+
+  // Runs every sequence's new tokens as one batch (the weights are streamed
+  // once per batch), appends their keys/values to their caches and, if
+  // `last_logits` is not null, writes the logits of each sequence's last new
+  // token (vocab_size floats each). A sequence may have zero new tokens only
+  // if last_logits is null. Caches must be distinct. Not thread-safe: one
+  // Forward at a time per model.
+  Status Forward(std::span<SequenceInput> batch, std::vector<std::vector<float>>* last_logits);
+
+  // The final-norm hidden state → logits for one row (used by Forward).
+  void LmHead(const float* hidden_rows, int64_t rows, float* logits);
+
+ private:
+  struct Layer {
+    kernels::Matrix q, k, v, o, gate, up, down;
+    std::vector<float> in_norm, post_norm, q_norm, k_norm;
+  };
+  Qwen3Model() = default;
+
+  Qwen3Config config_;
+  std::unique_ptr<WeightStore> store_;
+  std::vector<std::vector<float>> owned_;  // merged LoRA matrices
+  std::vector<Layer> layers_;
+  kernels::Matrix embed_, lm_head_;
+  std::vector<float> final_norm_;
+  std::vector<std::string> warnings_;
+  size_t weight_bytes_ = 0;
+  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<kernels::Backend> backend_;
+};
+
+}  // namespace ccguard
