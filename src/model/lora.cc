@@ -266,7 +266,7 @@ Result<std::unique_ptr<LoraAdapter>> LoraAdapter::Open(const std::string& dir) {
     }
     std::string tail = rest.substr(pos + 8);
     if (tail != "weight" && (tail.size() < 7 || tail.compare(tail.size() - 7, 7, ".weight") != 0)) {
-      if (tail.size() > 5 && tail.compare(tail.size() - 5, 5, ".bias") == 0) {
+      if (tail == "bias" || (tail.size() > 5 && tail.compare(tail.size() - 5, 5, ".bias") == 0)) {
         return bad("LoRA biases are not supported (lora_bias must be false)");
       }
       return bad("unexpected suffix '" + tail + "'");
