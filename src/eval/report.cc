@@ -1,0 +1,452 @@
+#include "eval/report.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <tuple>
+
+#include "util/json_file.h"
+
+namespace ccguard::eval {
+namespace {
+
+double Round6(double x) {
+  double r = std::round(x * 1e6) / 1e6;
+  return r == 0 ? 0.0 : r;  // no "-0.0"
+}
+
+Json Num(const std::optional<double>& x) { return x ? Json(Round6(*x)) : Json(nullptr); }
+
+Json Ci(const std::optional<Interval>& ci) {
+  if (!ci) return nullptr;
+  return Json::array({Round6(ci->lo), Round6(ci->hi)});
+}
+
+// Shortest decimal that reads back as the same double.
+std::string Shortest(double x) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof(buf), x);
+  return std::string(buf, res.ptr);
+}
+
+// JSON text like Json::dump(2), except that floats are written in their
+// shortest round-trip form (nlohmann's Grisu2 output is not always shortest:
+// 0.770121 can come out as 0.7701210000000001) and arrays of scalars are kept
+// on one line.
+void WriteJson(const Json& j, int depth, std::string* out) {
+  const std::string pad(2 * (depth + 1), ' '), end_pad(2 * depth, ' ');
+  if (j.is_object()) {
+    if (j.empty()) {
+      *out += "{}";
+      return;
+    }
+    *out += "{\n";
+    size_t i = 0;
+    for (auto it = j.begin(); it != j.end(); ++it, ++i) {
+      *out += pad + Json(it.key()).dump(-1, ' ', false, Json::error_handler_t::replace) + ": ";
+      WriteJson(it.value(), depth + 1, out);
+      *out += i + 1 < j.size() ? ",\n" : "\n";
+    }
+    *out += end_pad + "}";
+  } else if (j.is_array()) {
+    const bool inline_array =
+        std::all_of(j.begin(), j.end(), [](const Json& e) { return e.is_primitive(); });
+    if (j.empty() || inline_array) {
+      *out += "[";
+      for (size_t i = 0; i < j.size(); ++i) {
+        if (i) *out += ", ";
+        WriteJson(j[i], depth + 1, out);
+      }
+      *out += "]";
+      return;
+    }
+    *out += "[\n";
+    for (size_t i = 0; i < j.size(); ++i) {
+      *out += pad;
+      WriteJson(j[i], depth + 1, out);
+      *out += i + 1 < j.size() ? ",\n" : "\n";
+    }
+    *out += end_pad + "]";
+  } else if (j.is_number_float()) {
+    std::string s = Shortest(j.get<double>());
+    if (s.find_first_of(".e") == std::string::npos) s += ".0";  // keep it a float: 1.0
+    *out += s;
+  } else {
+    *out += j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+}
+
+std::string Fixed(double x, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, x);
+  return buf;
+}
+
+std::string Cell(const std::optional<double>& x) { return x ? Fixed(*x, 4) : "n/a"; }
+
+std::string MdEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|' || c == '\\') out += '\\';
+    out += (c == '\n' || c == '\r') ? ' ' : c;
+  }
+  return out;
+}
+
+std::string HtmlEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string SweepTitle(const Report& r) {
+  return r.sweep_dataset == "all" ? std::string("all datasets pooled") : r.sweep_dataset;
+}
+
+std::string MetricsTableMd(const Report& r) {
+  std::string s =
+      "| Dataset | N | Unsafe recall (TPR) | Missed unsafe (FNR, ASR proxy) | "
+      "Over-refusal (FPR) | Unsafe F1 | AUROC |\n"
+      "|---|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& d : r.datasets) {
+    const auto& m = d.metrics;
+    s += "| " + MdEscape(d.name) + " | " + std::to_string(m.n) + " | " + Cell(m.rates.tpr) + " | " +
+         Cell(m.rates.fnr) + " | " + Cell(m.rates.fpr) + " | " + Cell(m.rates.f1) + " | " +
+         Cell(m.auroc) + " |\n";
+  }
+  return s;
+}
+
+std::string SweepTableMd(const Report& r) {
+  std::string s =
+      "| Dataset | Target FPR | Threshold | TPR | FPR |\n"
+      "|---|---:|---:|---:|---:|\n";
+  for (const auto& c : r.sweep) {
+    s += "| " + MdEscape(r.sweep_dataset) + " | " + Shortest(c.target_fpr) + " | " +
+         Shortest(c.threshold) + " | " + Cell(c.tpr) + " | " + Cell(c.fpr) + " |\n";
+  }
+  return s;
+}
+
+// --- SVG ---------------------------------------------------------------------
+
+constexpr const char* kSafeColor = "#1f77b4";
+constexpr const char* kUnsafeColor = "#d62728";
+
+std::string P(double x) { return Fixed(x, 2); }
+
+std::string Line(double x1, double y1, double x2, double y2, const std::string& extra) {
+  return "<line x1=\"" + P(x1) + "\" y1=\"" + P(y1) + "\" x2=\"" + P(x2) + "\" y2=\"" + P(y2) +
+         "\" " + extra + "/>";
+}
+
+std::string Text(double x, double y, const std::string& anchor, const std::string& text,
+                 const std::string& extra = "") {
+  return "<text x=\"" + P(x) + "\" y=\"" + P(y) + "\" text-anchor=\"" + anchor + "\"" +
+         (extra.empty() ? "" : " " + extra) + ">" + HtmlEscape(text) + "</text>";
+}
+
+// Axes box with ticks at 0, .25, .5, .75, 1 on x and labels on y given by `ylabels`.
+std::string Axes(double left, double top, double w, double h, const std::string& xtitle,
+                 const std::string& ytitle, const std::vector<std::pair<double, std::string>>& yt) {
+  std::string s = "<rect x=\"" + P(left) + "\" y=\"" + P(top) + "\" width=\"" + P(w) +
+                  "\" height=\"" + P(h) + "\" fill=\"none\" stroke=\"#444\"/>";
+  for (int k = 0; k <= 4; ++k) {
+    double f = k / 4.0;
+    double x = left + f * w;
+    s += Line(x, top + h, x, top + h + 4, "stroke=\"#444\"");
+    s += Text(x, top + h + 16, "middle", Fixed(f, 2));
+  }
+  for (const auto& [f, label] : yt) {
+    double y = top + h - f * h;
+    s += Line(left - 4, y, left, y, "stroke=\"#444\"");
+    s += Text(left - 6, y + 4, "end", label);
+  }
+  s += Text(left + w / 2, top + h + 32, "middle", xtitle);
+  s += "<text x=\"" + P(left - 38) + "\" y=\"" + P(top + h / 2) +
+       "\" text-anchor=\"middle\" transform=\"rotate(-90 " + P(left - 38) + " " + P(top + h / 2) +
+       ")\">" + HtmlEscape(ytitle) + "</text>";
+  return s;
+}
+
+std::string RocSvg(const DatasetResult& d) {
+  const double left = 50, top = 30, w = 240, h = 240;
+  std::string s =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"310\" height=\"320\" "
+      "viewBox=\"0 0 310 320\" role=\"img\">";
+  std::string title = "ROC";
+  if (d.metrics.auroc) title += " (AUROC " + Fixed(*d.metrics.auroc, 4) + ")";
+  s += Text(left + w / 2, 18, "middle", title, "font-weight=\"bold\"");
+  std::vector<std::pair<double, std::string>> yt;
+  for (int k = 0; k <= 4; ++k) yt.emplace_back(k / 4.0, Fixed(k / 4.0, 2));
+  s += Axes(left, top, w, h, "False positive rate", "True positive rate", yt);
+  const std::vector<RocPoint> roc = RocCurve(d.scores);
+  if (roc.empty()) {
+    s += Text(left + w / 2, top + h / 2, "middle", "n/a (single class)");
+  } else {
+    s += Line(left, top + h, left + w, top, "stroke=\"#aaa\" stroke-dasharray=\"4 4\"");
+    s += "<polyline fill=\"none\" stroke=\"" + std::string(kUnsafeColor) +
+         "\" stroke-width=\"2\" points=\"";
+    for (size_t i = 0; i < roc.size(); ++i) {
+      s += (i ? " " : "") + P(left + roc[i].fpr * w) + "," + P(top + h - roc[i].tpr * h);
+    }
+    s += "\"/>";
+    const auto& r = d.metrics.rates;
+    if (r.tpr && r.fpr) {
+      s += "<circle cx=\"" + P(left + *r.fpr * w) + "\" cy=\"" + P(top + h - *r.tpr * h) +
+           "\" r=\"4\" fill=\"#000\"><title>threshold " + Shortest(d.metrics.threshold) +
+           "</title></circle>";
+    }
+  }
+  return s + "</svg>";
+}
+
+std::string HistogramSvg(const DatasetResult& d) {
+  constexpr int kBins = 20;
+  size_t safe[kBins] = {}, unsafe[kBins] = {};
+  for (const auto& x : d.scores) {
+    int b = static_cast<int>(std::floor(x.p_unsafe * kBins));
+    b = std::clamp(b, 0, kBins - 1);
+    ++(x.unsafe ? unsafe : safe)[b];
+  }
+  size_t max_count = 1;
+  for (int b = 0; b < kBins; ++b) max_count = std::max({max_count, safe[b], unsafe[b]});
+  const double left = 50, top = 30, w = 320, h = 200;
+  std::string s =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"480\" height=\"270\" "
+      "viewBox=\"0 0 480 270\" role=\"img\">";
+  s += Text(left + w / 2, 18, "middle", "p_unsafe histogram (20 bins)", "font-weight=\"bold\"");
+  s += Axes(left, top, w, h, "p_unsafe", "items", {{0.0, "0"}, {1.0, std::to_string(max_count)}});
+  const double bw = w / kBins;
+  for (int b = 0; b < kBins; ++b) {
+    const size_t counts[2] = {safe[b], unsafe[b]};
+    for (int c = 0; c < 2; ++c) {
+      if (counts[c] == 0) continue;
+      double bh = h * static_cast<double>(counts[c]) / static_cast<double>(max_count);
+      double x = left + b * bw + c * bw / 2 + 0.5;
+      s += "<rect x=\"" + P(x) + "\" y=\"" + P(top + h - bh) + "\" width=\"" + P(bw / 2 - 1) +
+           "\" height=\"" + P(bh) + "\" fill=\"" + (c ? kUnsafeColor : kSafeColor) + "\"><title>" +
+           (c ? "unsafe " : "safe ") + Fixed(b / 20.0, 2) + "-" + Fixed((b + 1) / 20.0, 2) + ": " +
+           std::to_string(counts[c]) + "</title></rect>";
+    }
+  }
+  const double t = std::clamp(d.metrics.threshold, 0.0, 1.0);
+  s += Line(left + t * w, top, left + t * w, top + h, "stroke=\"#000\" stroke-dasharray=\"3 3\"");
+  const double lx = left + w + 12;  // legend right of the plot, clear of the bars
+  s += "<rect x=\"" + P(lx) + "\" y=\"" + P(top + 6) + "\" width=\"10\" height=\"10\" fill=\"" +
+       kSafeColor + "\"/>";
+  s += Text(lx + 14, top + 15, "start", "safe (" + std::to_string(d.metrics.n_safe) + ")");
+  s += "<rect x=\"" + P(lx) + "\" y=\"" + P(top + 22) + "\" width=\"10\" height=\"10\" fill=\"" +
+       kUnsafeColor + "\"/>";
+  s += Text(lx + 14, top + 31, "start", "unsafe (" + std::to_string(d.metrics.n_unsafe) + ")");
+  s += Text(lx, top + 50, "start", "- - threshold");
+  return s + "</svg>";
+}
+
+std::string HtmlRow(const std::vector<std::string>& cells, bool header = false) {
+  std::string s = "<tr>";
+  const char* tag = header ? "th" : "td";
+  for (const auto& c : cells) s += std::string("<") + tag + ">" + HtmlEscape(c) + "</" + tag + ">";
+  return s + "</tr>\n";
+}
+
+std::string CiCell(const std::optional<Interval>& ci) {
+  return ci ? "[" + Fixed(ci->lo, 4) + ", " + Fixed(ci->hi, 4) + "]" : "n/a";
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::vector<Scored>>> GroupScores(
+    const std::vector<ScoreRecord>& records) {
+  std::map<std::string, std::vector<const ScoreRecord*>> by_dataset;
+  for (const auto& r : records) {
+    if (!std::isfinite(r.p_unsafe)) {
+      return Status::InvalidArgument("score of " + r.dataset + "/" + r.id + " is not finite");
+    }
+    by_dataset[r.dataset].push_back(&r);
+  }
+  std::map<std::string, std::vector<Scored>> out;
+  for (auto& [name, recs] : by_dataset) {
+    std::sort(recs.begin(), recs.end(), [](const ScoreRecord* a, const ScoreRecord* b) {
+      return std::tie(a->id, a->unsafe, a->p_unsafe) < std::tie(b->id, b->unsafe, b->p_unsafe);
+    });
+    std::vector<Scored>& v = out[name];
+    for (size_t i = 0; i < recs.size(); ++i) {
+      if (i > 0 && recs[i]->id == recs[i - 1]->id) {
+        return Status::InvalidArgument("dataset " + name + ": id " + recs[i]->id +
+                                       " is scored more than once");
+      }
+      v.push_back(Scored{recs[i]->unsafe, recs[i]->p_unsafe});
+    }
+  }
+  return out;
+}
+
+Result<Report> BuildReport(const std::vector<ScoreRecord>& records, const ReportOptions& options) {
+  if (!std::isfinite(options.threshold)) {
+    return Status::InvalidArgument("threshold is not a finite number");
+  }
+  CCG_ASSIGN_OR_RETURN(auto groups, GroupScores(records));
+  Report report;
+  report.threshold = options.threshold;
+  std::vector<Scored> pooled;
+  for (auto& [name, scores] : groups) {
+    DatasetResult d;
+    d.name = name;
+    d.metrics = ComputeMetrics(scores, options.threshold, options.bootstrap);
+    if (options.sweep_dataset.empty()) pooled.insert(pooled.end(), scores.begin(), scores.end());
+    d.scores = std::move(scores);
+    report.datasets.push_back(std::move(d));
+  }
+  if (options.sweep_dataset.empty()) {
+    report.sweep_dataset = "all";
+    CCG_ASSIGN_OR_RETURN(report.sweep, SweepThresholds(pooled, options.target_fprs));
+  } else {
+    auto it = std::find_if(report.datasets.begin(), report.datasets.end(),
+                           [&](const DatasetResult& d) { return d.name == options.sweep_dataset; });
+    if (it == report.datasets.end()) {
+      return Status::NotFound("sweep dataset '" + options.sweep_dataset + "' has no scores");
+    }
+    report.sweep_dataset = options.sweep_dataset;
+    CCG_ASSIGN_OR_RETURN(report.sweep, SweepThresholds(it->scores, options.target_fprs));
+  }
+  return report;
+}
+
+std::string ResultsJson(const Report& report) {
+  Json j;
+  j["threshold"] = report.threshold;
+  j["datasets"] = Json::object();
+  for (const auto& d : report.datasets) {
+    const auto& m = d.metrics;
+    Json o;
+    o["n"] = m.n;
+    o["n_unsafe"] = m.n_unsafe;
+    o["n_safe"] = m.n_safe;
+    o["tpr"] = Num(m.rates.tpr);
+    o["fnr"] = Num(m.rates.fnr);
+    o["fpr"] = Num(m.rates.fpr);
+    o["precision"] = Num(m.rates.precision);
+    o["f1"] = Num(m.rates.f1);
+    o["auroc"] = Num(m.auroc);
+    o["auprc"] = Num(m.auprc);
+    o["ci"] = {{"tpr", Ci(m.ci.tpr)}, {"fpr", Ci(m.ci.fpr)}, {"f1", Ci(m.ci.f1)}};
+    j["datasets"][d.name] = std::move(o);
+  }
+  j["sweep"] = Json::array();
+  for (const auto& c : report.sweep) {
+    j["sweep"].push_back({{"dataset", report.sweep_dataset},
+                          {"target_fpr", c.target_fpr},
+                          {"threshold", c.threshold},
+                          {"tpr", Num(c.tpr)},
+                          {"fpr", Num(c.fpr)}});
+  }
+  std::string out;
+  WriteJson(j, 0, &out);
+  return out + "\n";
+}
+
+std::string ResultsMarkdown(const Report& report) {
+  std::string s = "# Evaluation results\n\n";
+  s += "Threshold: " + Shortest(report.threshold) +
+       " (an item is flagged unsafe when p_unsafe >= threshold). "
+       "\"n/a\": undefined for the data (e.g. AUROC with a single class).\n\n";
+  s += MetricsTableMd(report);
+  s += "\n## Threshold sweep on " + MdEscape(SweepTitle(report)) + "\n\n";
+  s += "For each target, the threshold with the highest TPR among those with FPR <= target "
+       "(ties: the highest threshold).\n\n";
+  s += SweepTableMd(report);
+  return s;
+}
+
+std::string ReportHtml(const Report& report) {
+  std::string s =
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<title>ccguard evaluation report</title>\n<style>\n"
+      "body{font-family:sans-serif;margin:2em;color:#222}\n"
+      "table{border-collapse:collapse;margin:1em 0}\n"
+      "th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}\n"
+      "td{white-space:nowrap}\n"
+      "th:first-child,td:first-child{text-align:left}\n"
+      "th{background:#f3f3f3}\n"
+      ".plots{display:flex;flex-wrap:wrap;gap:2em;align-items:flex-start}\n"
+      "svg text{font-size:11px;font-family:sans-serif}\n"
+      "section{border-top:1px solid #ddd;margin-top:2em}\n"
+      "</style>\n</head>\n<body>\n<h1>ccguard evaluation report</h1>\n";
+  s += "<p>Threshold " + HtmlEscape(Shortest(report.threshold)) +
+       ": an item is flagged unsafe when p_unsafe &gt;= threshold. n/a: undefined for the "
+       "data. 95% bootstrap intervals in brackets.</p>\n";
+  s += "<h2>Results</h2>\n<table>\n";
+  s += HtmlRow({"Dataset", "N", "Unsafe", "Safe", "Unsafe recall (TPR)",
+                "Missed unsafe (FNR, ASR proxy)", "Over-refusal (FPR)", "Unsafe F1", "AUROC",
+                "AUPRC", "TPR 95% CI", "FPR 95% CI", "F1 95% CI"},
+               true);
+  for (const auto& d : report.datasets) {
+    const auto& m = d.metrics;
+    s += HtmlRow({d.name, std::to_string(m.n), std::to_string(m.n_unsafe), std::to_string(m.n_safe),
+                  Cell(m.rates.tpr), Cell(m.rates.fnr), Cell(m.rates.fpr), Cell(m.rates.f1),
+                  Cell(m.auroc), Cell(m.auprc), CiCell(m.ci.tpr), CiCell(m.ci.fpr),
+                  CiCell(m.ci.f1)});
+  }
+  s += "</table>\n<h2>Threshold sweep on " + HtmlEscape(SweepTitle(report)) + "</h2>\n";
+  s += "<p>For each target, the threshold with the highest TPR among those with FPR &lt;= "
+       "target (ties: the highest threshold).</p>\n<table>\n";
+  s += HtmlRow({"Dataset", "Target FPR", "Threshold", "TPR", "FPR"}, true);
+  for (const auto& c : report.sweep) {
+    s += HtmlRow({report.sweep_dataset, Shortest(c.target_fpr), Shortest(c.threshold), Cell(c.tpr),
+                  Cell(c.fpr)});
+  }
+  s += "</table>\n";
+  for (const auto& d : report.datasets) {
+    s += "<section>\n<h2>" + HtmlEscape(d.name) + "</h2>\n<p>N = " + std::to_string(d.metrics.n) +
+         " (" + std::to_string(d.metrics.n_unsafe) + " unsafe, " +
+         std::to_string(d.metrics.n_safe) + " safe)</p>\n<div class=\"plots\">\n";
+    s += RocSvg(d) + "\n" + HistogramSvg(d) + "\n</div>\n</section>\n";
+  }
+  s += "</body>\n</html>\n";
+  return s;
+}
+
+Status WriteReport(const Report& report, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError(dir + ": " + ec.message());
+  const std::pair<const char*, std::string> files[] = {
+      {"results.json", ResultsJson(report)},
+      {"results.md", ResultsMarkdown(report)},
+      {"report.html", ReportHtml(report)},
+  };
+  for (const auto& [name, text] : files) {
+    const std::string path = (std::filesystem::path(dir) / name).string();
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) return Status::IOError(path + ": write failed");
+  }
+  return Status::Ok();
+}
+
+}  // namespace ccguard::eval

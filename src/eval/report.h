@@ -1,0 +1,76 @@
+// Evaluation reports from scores: results.json, results.md, report.html.
+//
+// BuildReport groups score records by dataset (datasets sorted by name; items
+// within a dataset sorted by id, so the output does not depend on the order
+// of lines in scores.jsonl; a repeated (dataset, id) is an error) and
+// computes metrics.h's metrics at options.threshold for each. The threshold
+// sweep runs on the dataset named by options.sweep_dataset (the held-out
+// set; NotFound if it has no scores) or, when that is empty, on all items of
+// all datasets pooled, reported under the dataset name "all".
+//
+// results.json (2-space indent, keys sorted, arrays of numbers on one line,
+// floats in shortest round-trip form, '\n' at the end):
+//   {"datasets": {NAME: {"auprc","auroc","ci": {"f1":[lo,hi],"fpr":[lo,hi],
+//     "tpr":[lo,hi]},"f1","fnr","fpr","n","n_safe","n_unsafe","precision","tpr"}},
+//    "sweep": [{"dataset","fpr","target_fpr","threshold","tpr"}...],
+//    "threshold": T}
+// An undefined metric or interval is null. Rates, AUROC/AUPRC and CI bounds
+// are rounded to 6 decimal places; thresholds are written exactly (shortest
+// round-trip form), since rounding one would change what it flags. The same
+// scores and options always give byte-identical files.
+//
+// results.md: the per-dataset table (Dataset | N | Unsafe recall (TPR) |
+// Missed unsafe (FNR, ASR proxy) | Over-refusal (FPR) | Unsafe F1 | AUROC),
+// 4 decimals, "n/a" for undefined values (AUROC with a single class), then
+// the sweep table. report.html: one self-contained page (inline CSS and SVG,
+// no scripts or external resources): both tables, then per dataset an ROC
+// curve (with the operating point at the threshold) and a 20-bin histogram of
+// p_unsafe for safe vs unsafe items (bins [k/20, (k+1)/20), the last closed).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "eval/metrics.h"
+#include "eval/scores.h"
+#include "util/status.h"
+
+namespace ccguard::eval {
+
+struct ReportOptions {
+  double threshold = 0.5;
+  std::string sweep_dataset;  // empty: pool all datasets
+  std::vector<double> target_fprs = {0.005, 0.01, 0.05};
+  BootstrapOptions bootstrap;
+};
+
+struct DatasetResult {
+  std::string name;
+  std::vector<Scored> scores;  // sorted by id
+  DatasetMetrics metrics;
+};
+
+struct Report {
+  double threshold = 0.5;
+  std::vector<DatasetResult> datasets;  // sorted by name
+  std::string sweep_dataset;            // a dataset name, or "all"
+  std::vector<ThresholdChoice> sweep;
+};
+
+// Scores per dataset, items sorted by id; InvalidArgument on a repeated
+// (dataset, id) or a score that is not finite.
+Result<std::map<std::string, std::vector<Scored>>> GroupScores(
+    const std::vector<ScoreRecord>& records);
+
+Result<Report> BuildReport(const std::vector<ScoreRecord>& records, const ReportOptions& options);
+
+std::string ResultsJson(const Report& report);
+std::string ResultsMarkdown(const Report& report);
+std::string ReportHtml(const Report& report);
+
+// Writes results.json, results.md and report.html into `dir` (created if
+// missing).
+Status WriteReport(const Report& report, const std::string& dir);
+
+}  // namespace ccguard::eval

@@ -1,0 +1,77 @@
+// A dataset file as rows of named fields, whatever its format (internal to
+// the dataset readers, public for tests).
+//
+// CSV files (header row required) become rows whose fields are JSON strings;
+// JSON / JSON Lines files (json_records.h) become rows of the objects they
+// hold. Either may be gzip-compressed (input_file.h). Every row keeps its
+// line, and the accessors below return errors that name "file:line" and the
+// column: missing columns, null or empty values, values that are not text.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/json_file.h"
+#include "util/status.h"
+
+namespace ccguard::eval {
+
+enum class TableFormat {
+  kAuto,  // JSON if the first non-blank character is '{' or '[', else CSV
+  kCsv,
+  kJson,  // a JSON array or JSON Lines
+};
+
+struct TableRow {
+  size_t line = 0;
+  Json fields;  // an object
+};
+
+struct Table {
+  std::string path;
+  bool csv = false;
+  std::vector<std::string> header;  // CSV only
+  std::vector<TableRow> rows;
+};
+
+// Reads `path`. Errors: I/O, malformed CSV/JSON, a CSV row whose number of
+// fields differs from the header's, a duplicate CSV column name, a JSON value
+// that is not an object, an empty row (blank CSV line or `{}`), with file:line.
+Result<Table> ReadTable(const std::string& path, TableFormat format = TableFormat::kAuto);
+
+// Parses already-read text (`what` names it in errors).
+Result<Table> ParseTable(std::string_view text, const std::string& what, TableFormat format);
+
+// "path:line" of a row.
+std::string Where(const Table& table, const TableRow& row);
+
+// For CSV: NotFound naming the file and the missing column (and listing the
+// header) unless every column is present. For JSON, columns are checked per
+// row by the accessors, so this returns OK.
+Status RequireColumns(const Table& table, const std::vector<std::string>& columns);
+
+// True when `column` is a CSV header column, or (JSON) a key of any row.
+bool HasColumn(const Table& table, std::string_view column);
+
+// The text of a string field; errors if the field is missing, null, not a
+// string, empty, or not valid UTF-8.
+Result<std::string> GetText(const Table& table, const TableRow& row, std::string_view column);
+
+// Like GetText, but a null, missing or empty value gives std::nullopt.
+Result<std::optional<std::string>> GetOptionalText(const Table& table, const TableRow& row,
+                                                   std::string_view column);
+
+// A scalar field as a string: strings as they are, booleans "true"/"false",
+// numbers as JSON writes them ("1", "0.5"); null gives std::nullopt. Errors
+// if the field is missing or is an array/object.
+Result<std::optional<std::string>> GetScalar(const Table& table, const TableRow& row,
+                                             std::string_view column);
+
+// Like GetScalar, but null or an empty string is an error ("no label").
+Result<std::string> GetRequiredScalar(const Table& table, const TableRow& row,
+                                      std::string_view column);
+
+}  // namespace ccguard::eval
