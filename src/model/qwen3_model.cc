@@ -48,8 +48,16 @@ Result<std::vector<float>> ToF32(const TensorView& t) {
   return out;
 }
 
-kernels::Matrix View(const TensorView& t) {
-  return {t.dtype, t.data, t.shape[0], t.shape[1]};
+// A matrix view of `t`. safetensors does not require alignment; a tensor whose
+// data is not aligned to its element size is copied into `owned` so kernels
+// may read it through typed pointers.
+kernels::Matrix View(const TensorView& t, std::vector<std::vector<float>>* owned) {
+  const auto addr = reinterpret_cast<uintptr_t>(t.data);
+  if (addr % DTypeSize(t.dtype) == 0) return {t.dtype, t.data, t.shape[0], t.shape[1]};
+  std::vector<float> copy(static_cast<size_t>(t.numel()));
+  (void)ConvertToF32(t.dtype, t.data, copy.size(), copy.data());  // dtype checked by Expect
+  owned->push_back(std::move(copy));
+  return {DType::kF32, owned->back().data(), t.shape[0], t.shape[1]};
 }
 
 }  // namespace
@@ -75,7 +83,7 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
   };
 
   CCG_ASSIGN_OR_RETURN(const TensorView* embed, expect("model.embed_tokens.weight", {c.vocab_size, H}));
-  m->embed_ = View(*embed);
+  m->embed_ = View(*embed, &m->owned_);
   if (c.tie_word_embeddings) {
     m->lm_head_ = m->embed_;
     if (st.Find("lm_head.weight")) {
@@ -85,7 +93,7 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
     }
   } else {
     CCG_ASSIGN_OR_RETURN(const TensorView* head, expect("lm_head.weight", {c.vocab_size, H}));
-    m->lm_head_ = View(*head);
+    m->lm_head_ = View(*head, &m->owned_);
   }
   CCG_ASSIGN_OR_RETURN(const TensorView* fnorm, expect("model.norm.weight", {H}));
   CCG_ASSIGN_OR_RETURN(m->final_norm_, ToF32(*fnorm));
@@ -111,7 +119,7 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
                            expect(module + ".weight", linear_shapes.at(kLinear[i])));
       auto it = pending.find(module);
       if (it == pending.end()) {
-        *slots[i] = View(*w);
+        *slots[i] = View(*w, &m->owned_);
         continue;
       }
       std::vector<float> merged;

@@ -43,8 +43,12 @@ class Qwen3Model {
   // Bytes of weight data used by the forward pass (mapped + merged).
   size_t weight_bytes() const { return weight_bytes_; }
 
-  std::unique_ptr<KvCache> NewCache(const KvCache* prefix = nullptr) const {
-    return std::make_unique<KvCache>(config_.num_hidden_layers, config_.kv_dim(), prefix);
+  // A cache that continues after the first `prefix_len` positions (all if
+  // < 0) of `prefix`, which must outlive it unchanged.
+  std::unique_ptr<KvCache> NewCache(const KvCache* prefix = nullptr,
+                                    int64_t prefix_len = -1) const {
+    return std::make_unique<KvCache>(config_.num_hidden_layers, config_.kv_dim(), prefix,
+                                     prefix_len);
   }
 
   // Runs every sequence's new tokens as one batch (the weights are streamed

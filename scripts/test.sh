@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting check, release build (warnings as errors)
+# with unit, golden-parity and end-to-end tests, then the unit tests again
+# under AddressSanitizer + UndefinedBehaviorSanitizer.
+#   scripts/test.sh            everything
+#   scripts/test.sh --fast     release build and tests only (no sanitizers)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+bash scripts/install-deps.sh
+
+echo "== clang-format"
+files=$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc' 2>/dev/null || find src -name '*.cc' -o -name '*.h')
+clang-format --dry-run --Werror $files
+
+echo "== release build and tests"
+cmake --preset release >/dev/null
+cmake --build --preset release -j"$jobs"
+ctest --preset release
+
+if [ "${1:-}" != "--fast" ]; then
+  echo "== ASan + UBSan build and tests"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan -j"$jobs"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --preset asan
+fi
+echo "all tests passed"

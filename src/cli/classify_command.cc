@@ -1,0 +1,50 @@
+// ccguard classify TEXT: one item, human-readable (or --json).
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/loader.h"
+#include "util/json_file.h"
+
+namespace ccguard::cli {
+
+int RunClassify(const ModelFlags& flags, const std::string& text,
+                const std::optional<std::string>& response, bool json) {
+  Json j = {{"prompt", text}};
+  if (response) j["response"] = *response;
+  auto item = ItemFromJson(j);
+  if (!item.ok()) {
+    PrintError(item.status());
+    return 1;
+  }
+  auto classifier = LoadClassifier(flags);
+  if (!classifier) return 1;
+  auto s = classifier->Score(*item);
+  if (!s.ok()) {
+    PrintError(s.status());
+    return 1;
+  }
+  const Constitution& c = classifier->constitution();
+  const std::string label = s->unsafe ? c.unsafe_label() : c.safe_label();
+  if (json) {
+    std::cout << DumpJson({{"label", label},
+                           {"p_unsafe", s->p_unsafe},
+                           {"threshold", s->threshold},
+                           {"logprob_safe", s->logprob_safe},
+                           {"logprob_unsafe", s->logprob_unsafe},
+                           {"label_mass", s->label_mass},
+                           {"n_tokens", s->n_tokens}})
+              << '\n';
+  } else {
+    std::printf("%s  p_unsafe=%.4f  threshold=%.2f  (label mass %.3g, %lld tokens, %s)\n",
+                label.c_str(), s->p_unsafe, s->threshold, s->label_mass,
+                static_cast<long long>(s->n_tokens), response ? "exchange" : "input");
+  }
+  if (s->low_label_mass) {
+    PrintWarning("label mass p(safe)+p(unsafe) is " + std::to_string(s->label_mass) +
+                 ": the prompt format probably does not match the adapter's training");
+  }
+  return 0;
+}
+
+}  // namespace ccguard::cli

@@ -1,0 +1,40 @@
+// The `ccguard` subcommands. Each Run* returns the process exit status:
+// 0 success, 1 a setup error (bad flag, model that does not load), 3 some
+// input lines failed (each got an error line; the others were processed).
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace ccguard::cli {
+
+// Options shared by the commands that load a model.
+struct ModelFlags {
+  std::string model = "Qwen/Qwen3-1.7B";
+  std::string adapter = "imadreamerboy/constitutional-safety-classifier";
+  bool no_adapter = false;
+  std::string constitution;
+  std::optional<double> threshold;
+  bool hf_special_tokens = false;
+  int threads = 0;
+};
+
+struct EvalFlags {
+  ModelFlags model;
+  std::string suite;
+  std::string out;
+  std::optional<size_t> max_per_dataset;
+  int batch_size = 16;
+};
+
+int RunTokenize(const std::string& model, bool literal);
+int RunScore(const ModelFlags& flags, bool dump_prompt, int batch_size);
+int RunClassify(const ModelFlags& flags, const std::string& text,
+                const std::optional<std::string>& response, bool json);
+int RunEval(const EvalFlags& flags);
+int RunMetrics(const std::string& scores, const std::string& out, double threshold,
+               const std::string& sweep_on);
+int RunCalibrate(const std::string& scores, double target_fpr, const std::string& on,
+                 const std::string& constitution_in, const std::string& constitution_out);
+
+}  // namespace ccguard::cli

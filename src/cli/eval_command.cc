@@ -1,0 +1,325 @@
+// ccguard eval / metrics / calibrate: the paper-aligned evaluation protocol.
+//
+// eval: reads the suite's datasets, scores every item through the same path
+// as `ccguard score` (prompt-only datasets as input classification, prompt +
+// response datasets as exchange classification), appends each score to
+// DIR/scores.jsonl as soon as it is computed, then writes results.json,
+// results.md and report.html. Started again with the same arguments it
+// resumes where it stopped (a torn last line is cut off first).
+#include <algorithm>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+#include "cli/commands.h"
+#include "cli/loader.h"
+#include "eval/calibrate.h"
+#include "eval/dataset.h"
+#include "eval/report.h"
+#include "eval/sample.h"
+#include "eval/scores.h"
+#include "util/json_file.h"
+#include "util/mapped_file.h"
+#include "util/progress.h"
+
+namespace ccguard::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Suite {
+  double threshold = 0.5;
+  uint64_t seed = 0;
+  std::string sweep_on;
+  std::vector<eval::DatasetSpec> datasets;
+};
+
+Result<Suite> ReadSuite(const std::string& path, std::optional<size_t> max_per_dataset) {
+  CCG_ASSIGN_OR_RETURN(Json j, ReadJsonFile(path));
+  Suite s;
+  try {
+    if (!j.is_object() || !j.contains("datasets") || !j["datasets"].is_array()) {
+      return Status::InvalidArgument(path + ": a suite is {\"datasets\": [...], \"threshold\"?, "
+                                            "\"seed\"?, \"sweep_on\"?}");
+    }
+    s.threshold = j.value("threshold", 0.5);
+    s.seed = j.value("seed", uint64_t{0});
+    s.sweep_on = j.value("sweep_on", std::string());
+    const fs::path base = fs::path(path).parent_path();
+    std::set<std::string> names;
+    for (size_t i = 0; i < j["datasets"].size(); ++i) {
+      const Json& d = j["datasets"][i];
+      const std::string where = path + ": datasets[" + std::to_string(i) + "]";
+      if (!d.is_object() || !d.contains("kind") || !d.contains("path")) {
+        return Status::InvalidArgument(where + " needs \"kind\" and \"path\"");
+      }
+      eval::DatasetSpec spec;
+      spec.kind = d["kind"].get<std::string>();
+      spec.name = d.value("name", spec.kind);
+      spec.path = d["path"].get<std::string>();
+      if (fs::path(spec.path).is_relative()) spec.path = (base / spec.path).string();
+      if (d.contains("max_items")) spec.max_items = d["max_items"].get<size_t>();
+      if (max_per_dataset) {
+        spec.max_items = spec.max_items ? std::min(*spec.max_items, *max_per_dataset)
+                                        : *max_per_dataset;
+      }
+      spec.seed = s.seed;
+      spec.format = d.value("format", std::string());
+      spec.text_column = d.value("text_column", std::string());
+      spec.prompt_column = d.value("prompt_column", std::string());
+      spec.response_column = d.value("response_column", std::string());
+      spec.label_column = d.value("label_column", std::string());
+      spec.id_column = d.value("id_column", std::string());
+      spec.unsafe_values = d.value("unsafe_values", std::vector<std::string>());
+      spec.safe_values = d.value("safe_values", std::vector<std::string>());
+      if (!names.insert(spec.name).second) {
+        return Status::InvalidArgument(where + ": duplicate dataset name '" + spec.name + "'");
+      }
+      s.datasets.push_back(std::move(spec));
+    }
+  } catch (const Json::exception& e) {
+    return Status::InvalidArgument(path + ": a field has the wrong type: " + e.what());
+  }
+  return s;
+}
+
+// The arguments that determine a run's results; a resumed run must match.
+Json RunIdentity(const EvalFlags& f, const std::string& suite_text) {
+  std::string constitution = "<default>";
+  if (!f.model.constitution.empty()) {
+    auto text = ReadFileToString(f.model.constitution);
+    constitution = text.ok() ? *text : "?";
+  }
+  return {{"suite", suite_text},
+          {"model", f.model.model},
+          {"adapter", f.model.no_adapter ? std::string() : f.model.adapter},
+          {"constitution", constitution},
+          {"threshold", f.model.threshold ? Json(*f.model.threshold) : Json()},
+          {"hf_special_tokens", f.model.hf_special_tokens},
+          {"max_per_dataset", f.max_per_dataset ? Json(*f.max_per_dataset) : Json()}};
+}
+
+volatile std::sig_atomic_t g_interrupted = 0;
+
+}  // namespace
+
+int RunEval(const EvalFlags& f) {
+  auto suite_text = ReadFileToString(f.suite);
+  if (!suite_text.ok()) {
+    PrintError(suite_text.status());
+    return 1;
+  }
+  auto suite = ReadSuite(f.suite, f.max_per_dataset);
+  if (!suite.ok()) {
+    PrintError(suite.status());
+    return 1;
+  }
+  // Read every dataset first: a bad file stops the run before any scoring.
+  std::vector<eval::Item> items;
+  for (const auto& spec : suite->datasets) {
+    eval::ReadStats stats;
+    auto r = eval::ReadDataset(spec, &stats);
+    if (!r.ok()) {
+      PrintError(r.status().WithContext("dataset '" + spec.name + "'"));
+      return 1;
+    }
+    std::fprintf(stderr, "ccguard: %s: %s\n", spec.name.c_str(), stats.Summary().c_str());
+    items.insert(items.end(), r->begin(), r->end());
+  }
+
+  std::error_code ec;
+  fs::create_directories(f.out, ec);
+  if (ec) {
+    PrintError(Status::IOError(f.out + ": " + ec.message()));
+    return 1;
+  }
+  const std::string run_path = (fs::path(f.out) / "run.json").string();
+  const std::string scores_path = (fs::path(f.out) / "scores.jsonl").string();
+  const Json identity = RunIdentity(f, *suite_text);
+  if (fs::exists(run_path, ec)) {
+    auto prev = ReadJsonFile(run_path);
+    if (!prev.ok() || *prev != identity) {
+      PrintError(Status::InvalidArgument(
+          f.out + " holds a run with different arguments (run.json); use another --out"));
+      return 1;
+    }
+  } else {
+    std::ofstream(run_path) << identity.dump(2) << '\n';
+  }
+
+  // Resume: keep every complete line, cut a torn one.
+  std::set<std::pair<std::string, std::string>> done;
+  std::optional<uint64_t> resume_at;
+  if (fs::exists(scores_path, ec)) {
+    auto prev = eval::ReadScores(scores_path);
+    if (!prev.ok()) {
+      PrintError(prev.status());
+      return 1;
+    }
+    for (const auto& r : prev->records) done.insert({r.dataset, r.id});
+    resume_at = prev->complete_bytes;
+    if (!done.empty()) {
+      std::fprintf(stderr, "ccguard: resuming: %zu of %zu items already scored\n", done.size(),
+                   items.size());
+    }
+  }
+  auto writer = eval::ScoresWriter::Open(scores_path, resume_at.value_or(0));
+  if (!writer.ok()) {
+    PrintError(writer.status());
+    return 1;
+  }
+  std::vector<const eval::Item*> todo;
+  for (const auto& it : items) {
+    if (!done.count({it.dataset, it.id})) todo.push_back(&it);
+  }
+
+  int rc = 0;
+  if (!todo.empty()) {
+    auto classifier = LoadClassifier(f.model);
+    if (!classifier) return 1;
+    std::signal(SIGINT, [](int) { g_interrupted = 1; });
+    ProgressBar bar("eval", items.size(), "items", items.size() - todo.size());
+    size_t errors = 0;
+    const size_t batch = static_cast<size_t>(std::max(1, f.batch_size));
+    for (size_t b = 0; b < todo.size() && !g_interrupted; b += batch) {
+      std::vector<Item> chunk;
+      const size_t end = std::min(todo.size(), b + batch);
+      for (size_t k = b; k < end; ++k) {
+        Item it;
+        it.prompt = todo[k]->prompt;
+        it.response = todo[k]->response;
+        chunk.push_back(std::move(it));
+      }
+      auto scores = classifier->ScoreBatch(chunk);
+      for (size_t k = b; k < end; ++k) {
+        const auto& s = scores[k - b];
+        if (!s.ok()) {
+          PrintWarning(todo[k]->dataset + " item " + todo[k]->id + ": " + s.status().message());
+          ++errors;
+          continue;
+        }
+        eval::ScoreRecord rec{todo[k]->dataset, todo[k]->id, todo[k]->unsafe, s->p_unsafe,
+                              s->n_tokens};
+        Status w = (*writer)->Append(rec);
+        if (!w.ok()) {
+          PrintError(w);
+          return 1;
+        }
+      }
+      bar.Set(items.size() - todo.size() + end);
+    }
+    bar.Finish();
+    if (g_interrupted) {
+      std::fprintf(stderr, "ccguard: interrupted; run the same command again to resume\n");
+      return 130;
+    }
+    if (errors) {
+      PrintWarning(std::to_string(errors) + " items could not be scored and are left out");
+      rc = 3;
+    }
+  }
+  Status closed = (*writer)->Close();
+  if (!closed.ok()) {
+    PrintError(closed);
+    return 1;
+  }
+  auto all = eval::ReadScores(scores_path);
+  if (!all.ok()) {
+    PrintError(all.status());
+    return 1;
+  }
+  eval::ReportOptions ro;
+  ro.threshold = f.model.threshold.value_or(suite->threshold);
+  ro.sweep_dataset = suite->sweep_on;
+  auto report = eval::BuildReport(all->records, ro);
+  if (!report.ok()) {
+    PrintError(report.status());
+    return 1;
+  }
+  Status w = eval::WriteReport(*report, f.out);
+  if (!w.ok()) {
+    PrintError(w);
+    return 1;
+  }
+  std::cout << eval::ResultsMarkdown(*report);
+  return rc;
+}
+
+int RunMetrics(const std::string& scores, const std::string& out, double threshold,
+               const std::string& sweep_on) {
+  auto all = eval::ReadScores(scores);
+  if (!all.ok()) {
+    PrintError(all.status());
+    return 1;
+  }
+  if (all->partial_bytes) {
+    PrintWarning(scores + ": ignoring an unterminated last line (" +
+                 std::to_string(all->partial_bytes) + " bytes)");
+  }
+  eval::ReportOptions ro;
+  ro.threshold = threshold;
+  ro.sweep_dataset = sweep_on;
+  auto report = eval::BuildReport(all->records, ro);
+  if (!report.ok()) {
+    PrintError(report.status());
+    return 1;
+  }
+  if (!out.empty()) {
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    Status w = eval::WriteReport(*report, out);
+    if (!w.ok()) {
+      PrintError(w);
+      return 1;
+    }
+  }
+  std::cout << eval::ResultsMarkdown(*report);
+  return 0;
+}
+
+int RunCalibrate(const std::string& scores, double target_fpr, const std::string& on,
+                 const std::string& constitution_in, const std::string& constitution_out) {
+  auto all = eval::ReadScores(scores);
+  if (!all.ok()) {
+    PrintError(all.status());
+    return 1;
+  }
+  auto cal = eval::CalibrateScores(all->records, target_fpr, on);
+  if (!cal.ok()) {
+    PrintError(cal.status());
+    return 1;
+  }
+  std::cout << eval::FormatCalibration(*cal);
+  if (!constitution_out.empty()) {
+    Json c;
+    if (constitution_in.empty()) {
+      c = Json::parse(Constitution::DefaultJsonText());
+    } else {
+      auto r = ReadJsonFile(constitution_in);
+      if (!r.ok()) {
+        PrintError(r.status());
+        return 1;
+      }
+      c = *r;
+    }
+    c["threshold"] = cal->choice.threshold;
+    auto check = Constitution::FromJson(c, constitution_out);
+    if (!check.ok()) {
+      PrintError(check.status());
+      return 1;
+    }
+    std::ofstream o(constitution_out);
+    o << c.dump(2) << '\n';
+    if (!o) {
+      PrintError(Status::IOError(constitution_out + ": write failed"));
+      return 1;
+    }
+    std::fprintf(stderr, "ccguard: wrote %s with threshold %.17g\n", constitution_out.c_str(),
+                 cal->choice.threshold);
+  }
+  return 0;
+}
+
+}  // namespace ccguard::cli

@@ -1,0 +1,93 @@
+// ccguard: run, evaluate and serve constitutional safety classifiers.
+// Argument parsing only; each command lives in its own file.
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+namespace {
+
+void AddModelFlags(CLI::App* cmd, ccguard::cli::ModelFlags* f) {
+  cmd->add_option("--model", f->model, "Model folder or Hugging Face repo id[@revision]")
+      ->capture_default_str();
+  auto* adapter = cmd->add_option("--adapter", f->adapter, "PEFT LoRA adapter folder or repo id")
+                      ->capture_default_str();
+  cmd->add_flag("--no-adapter", f->no_adapter, "Score with the base model alone")
+      ->excludes(adapter);
+  cmd->add_option("--constitution", f->constitution,
+                  "Constitution JSON file (default: the embedded one)");
+  cmd->add_option("--threshold", f->threshold, "Flag unsafe when p_unsafe >= T")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_flag("--hf-special-tokens", f->hf_special_tokens,
+                "Parse special tokens inside content, exactly as Hugging Face does "
+                "(default: content is tokenized literally)");
+  cmd->add_option("--threads", f->threads, "Worker threads (0: all cores)")->check(CLI::NonNegativeNumber);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ccguard: a native runtime for constitutional safety classifiers"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "ccguard 0.1.0");
+
+  std::string tok_model = "Qwen/Qwen3-1.7B";
+  bool tok_literal = false;
+  auto* tok = app.add_subcommand("tokenize", "stdin JSON Lines {\"text\"} -> stdout {\"ids\"}");
+  tok->add_option("--model", tok_model, "Model folder (its tokenizer.json)")->capture_default_str();
+  tok->add_flag("--literal", tok_literal, "Do not parse special tokens written in the text");
+
+  ccguard::cli::ModelFlags score_flags;
+  bool dump_prompt = false;
+  int batch_size = 32;
+  auto* score = app.add_subcommand("score", "stdin JSON Lines items -> stdout scores");
+  AddModelFlags(score, &score_flags);
+  score->add_flag("--dump-prompt", dump_prompt, "Print the exact rendered prompt instead");
+  score->add_option("--batch-size", batch_size, "Items read before scoring a batch")
+      ->check(CLI::Range(1, 4096));
+
+  ccguard::cli::ModelFlags cls_flags;
+  std::string text;
+  std::optional<std::string> response;
+  bool cls_json = false;
+  auto* cls = app.add_subcommand("classify", "Classify one prompt (or exchange), human-readable");
+  AddModelFlags(cls, &cls_flags);
+  cls->add_option("text", text, "The prompt to classify")->required();
+  cls->add_option("--response", response, "Classify the exchange prompt -> response");
+  cls->add_flag("--json", cls_json, "Print one JSON object instead");
+
+  ccguard::cli::EvalFlags eval_flags;
+  auto* ev = app.add_subcommand("eval", "Score evaluation datasets and report metrics (resumable)");
+  AddModelFlags(ev, &eval_flags.model);
+  ev->add_option("--suite", eval_flags.suite, "Suite file (JSON)")->required();
+  ev->add_option("--out", eval_flags.out, "Output folder")->required();
+  ev->add_option("--max-per-dataset", eval_flags.max_per_dataset,
+                 "Sample at most N items per dataset (seeded)");
+  ev->add_option("--batch-size", eval_flags.batch_size, "Items per scoring batch")
+      ->check(CLI::Range(1, 4096));
+
+  std::string m_scores, m_out, m_sweep;
+  double m_threshold = 0.5;
+  auto* met = app.add_subcommand("metrics", "Recompute all metrics from a scores.jsonl");
+  met->add_option("--scores", m_scores, "scores.jsonl")->required();
+  met->add_option("--out", m_out, "Also write results.json, results.md, report.html here");
+  met->add_option("--threshold", m_threshold, "Flag threshold")->check(CLI::Range(0.0, 1.0));
+  met->add_option("--sweep-on", m_sweep, "Dataset for the threshold sweep (default: all)");
+
+  std::string c_scores, c_on, c_in, c_out;
+  double c_fpr = 0.05;
+  auto* cal = app.add_subcommand("calibrate", "Find the threshold for a target FPR");
+  cal->add_option("--scores", c_scores, "scores.jsonl")->required();
+  cal->add_option("--target-fpr", c_fpr, "Highest acceptable FPR")->check(CLI::Range(0.0, 1.0));
+  cal->add_option("--on", c_on, "Calibrate on this dataset (default: all)");
+  cal->add_option("--constitution", c_in, "Constitution to copy (default: the embedded one)");
+  cal->add_option("--write-constitution", c_out, "Write the constitution with this threshold");
+
+  CLI11_PARSE(app, argc, argv);
+  if (ev->parsed()) return ccguard::cli::RunEval(eval_flags);
+  if (met->parsed()) return ccguard::cli::RunMetrics(m_scores, m_out, m_threshold, m_sweep);
+  if (cal->parsed()) return ccguard::cli::RunCalibrate(c_scores, c_fpr, c_on, c_in, c_out);
+  if (tok->parsed()) return ccguard::cli::RunTokenize(tok_model, tok_literal);
+  if (score->parsed()) return ccguard::cli::RunScore(score_flags, dump_prompt, batch_size);
+  if (cls->parsed()) return ccguard::cli::RunClassify(cls_flags, text, response, cls_json);
+  return 1;
+}

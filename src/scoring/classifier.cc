@@ -1,0 +1,264 @@
+#include "scoring/classifier.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "scoring/session.h"
+
+namespace ccguard {
+namespace {
+
+// The single token id of label word `word`.
+Result<int32_t> LabelToken(const Tokenizer& tok, const std::string& word) {
+  auto ids = tok.Encode(word, /*parse_special=*/false);
+  if (!ids.ok()) return ids.status();
+  if (ids->size() != 1) {
+    return Status::InvalidArgument("label word '" + word + "' is " + std::to_string(ids->size()) +
+                                   " tokens; a label must be exactly one token");
+  }
+  return (*ids)[0];
+}
+
+int64_t CommonPrefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return static_cast<int64_t>(i);
+}
+
+}  // namespace
+
+Classifier::~Classifier() = default;
+
+Result<std::unique_ptr<Classifier>> Classifier::Create(const ClassifierOptions& o) {
+  Constitution c = Constitution::Default();
+  if (!o.constitution_path.empty()) {
+    CCG_ASSIGN_OR_RETURN(c, Constitution::FromFile(o.constitution_path));
+  }
+  CCG_ASSIGN_OR_RETURN(std::shared_ptr<Engine> engine, Engine::Create(o));
+  return Create(std::move(engine), std::move(c), o.threshold, o.label_mass_warning);
+}
+
+Result<std::unique_ptr<Classifier>> Classifier::Create(std::shared_ptr<Engine> engine,
+                                                       Constitution constitution,
+                                                       std::optional<double> threshold,
+                                                       double label_mass_warning) {
+  std::unique_ptr<Classifier> cl(new Classifier(std::move(engine), std::move(constitution)));
+  const Tokenizer& tok = cl->engine_->tokenizer();
+  CCG_ASSIGN_OR_RETURN(cl->safe_id_, LabelToken(tok, cl->constitution_.safe_label()));
+  CCG_ASSIGN_OR_RETURN(cl->unsafe_id_, LabelToken(tok, cl->constitution_.unsafe_label()));
+  cl->threshold_ = threshold.value_or(cl->constitution_.threshold().value_or(0.5));
+  if (!(cl->threshold_ >= 0 && cl->threshold_ <= 1)) {
+    return Status::InvalidArgument("threshold must be in [0, 1]");
+  }
+  cl->label_mass_warning_ = label_mass_warning;
+  return cl;
+}
+
+Result<std::string> Classifier::RenderPrompt(const Item& item) const {
+  switch (item.kind) {
+    case Item::Kind::kText:
+      return item.text;
+    case Item::Kind::kMessages:
+      return engine_->chat_template().Render(item.messages);
+    case Item::Kind::kExchange: {
+      CCG_ASSIGN_OR_RETURN(auto messages, constitution_.BuildMessages(item.prompt, item.response));
+      return engine_->chat_template().Render(messages);
+    }
+  }
+  return Status::Internal("unknown item kind");
+}
+
+Result<std::vector<int32_t>> Classifier::Tokenize(const Item& item) const {
+  switch (item.kind) {
+    case Item::Kind::kText:
+      return engine_->EncodeText(item.text);
+    case Item::Kind::kMessages:
+      return engine_->EncodeMessages(item.messages);
+    case Item::Kind::kExchange: {
+      CCG_ASSIGN_OR_RETURN(auto messages, constitution_.BuildMessages(item.prompt, item.response));
+      return engine_->EncodeMessages(messages);
+    }
+  }
+  return Status::Internal("unknown item kind");
+}
+
+ItemScore Classifier::ScoreFromLogits(const std::vector<float>& logits, int64_t n_tokens) const {
+  double maxv = -INFINITY;
+  for (float v : logits) maxv = std::max(maxv, static_cast<double>(v));
+  double sum = 0;
+  for (float v : logits) sum += std::exp(static_cast<double>(v) - maxv);
+  const double lse = maxv + std::log(sum);
+  ItemScore s;
+  s.logit_safe = logits[safe_id_];
+  s.logit_unsafe = logits[unsafe_id_];
+  s.logprob_safe = s.logit_safe - lse;
+  s.logprob_unsafe = s.logit_unsafe - lse;
+  s.p_unsafe = 1.0 / (1.0 + std::exp(s.logit_safe - s.logit_unsafe));
+  s.label_mass = std::exp(s.logprob_safe) + std::exp(s.logprob_unsafe);
+  s.threshold = threshold_;
+  s.unsafe = s.p_unsafe >= threshold_;
+  s.n_tokens = n_tokens;
+  s.low_label_mass = s.label_mass < label_mass_warning_;
+  return s;
+}
+
+// The prefix caches: the token prefix shared by every input item (the
+// constitution's system message and the input template's head), and the one
+// shared by every exchange item, chained on the first. Each is found as the
+// longest common prefix of two items that differ only in their content.
+Status Classifier::EnsurePrefix() {
+  std::lock_guard<std::mutex> lock(prefix_mu_);
+  if (prefix_ready_ || !engine_->options().prefix_cache) return Status::Ok();
+  auto lcp_of = [&](const Item& a, const Item& b) -> Result<std::vector<int32_t>> {
+    CCG_ASSIGN_OR_RETURN(auto ta, Tokenize(a));
+    CCG_ASSIGN_OR_RETURN(auto tb, Tokenize(b));
+    ta.resize(static_cast<size_t>(CommonPrefix(ta, tb)));
+    return ta;
+  };
+  Item in_a, in_b, ex_a, ex_b;
+  in_a.prompt = "A";
+  in_b.prompt = "B";
+  ex_a = in_a;
+  ex_b = in_b;
+  ex_a.response = "A";
+  ex_b.response = "B";
+  CCG_ASSIGN_OR_RETURN(std::vector<int32_t> in_ids, lcp_of(in_a, in_b));
+  CCG_ASSIGN_OR_RETURN(std::vector<int32_t> ex_ids, lcp_of(ex_a, ex_b));
+  Qwen3Model& m = engine_->model();
+  auto in_cache = m.NewCache();
+  if (!in_ids.empty()) {
+    SequenceInput s{in_ids, in_cache.get()};
+    CCG_RETURN_IF_ERROR(engine_->Prefill(std::span<SequenceInput>(&s, 1)));
+  }
+  const int64_t shared = CommonPrefix(in_ids, ex_ids);
+  auto ex_cache = m.NewCache(in_cache.get(), shared);
+  std::vector<int32_t> ex_rest(ex_ids.begin() + shared, ex_ids.end());
+  if (!ex_rest.empty()) {
+    SequenceInput s{ex_rest, ex_cache.get()};
+    CCG_RETURN_IF_ERROR(engine_->Prefill(std::span<SequenceInput>(&s, 1)));
+  }
+  prefixes_.push_back({std::move(in_ids), std::move(in_cache)});
+  prefixes_.push_back({std::move(ex_ids), std::move(ex_cache)});
+  prefix_ready_ = true;
+  return Status::Ok();
+}
+
+int64_t Classifier::prefix_tokens() const {
+  int64_t n = 0;
+  for (const auto& p : prefixes_) n = std::max(n, static_cast<int64_t>(p.ids.size()));
+  return n;
+}
+
+std::unique_ptr<KvCache> Classifier::CacheFor(const std::vector<int32_t>& tokens,
+                                              int64_t* reused) const {
+  const Prefix* best = nullptr;
+  int64_t best_len = 0;
+  for (const auto& p : prefixes_) {
+    // At least one token must run, to produce the logits.
+    const int64_t l = std::min(CommonPrefix(tokens, p.ids), static_cast<int64_t>(tokens.size()) - 1);
+    if (l > best_len) {
+      best = &p;
+      best_len = l;
+    }
+  }
+  *reused = best_len;
+  return best ? engine_->model().NewCache(best->cache.get(), best_len) : engine_->model().NewCache();
+}
+
+std::vector<Result<ItemScore>> Classifier::ScoreTokens(
+    const std::vector<std::vector<int32_t>>& seqs) {
+  std::vector<Result<ItemScore>> out(seqs.size(), Result<ItemScore>(Status::Internal("unscored")));
+  Status prefix = EnsurePrefix();
+  if (!prefix.ok()) {
+    for (auto& o : out) o = prefix.WithContext("computing the constitution prefix");
+    return out;
+  }
+  const int64_t max_item = engine_->options().max_item_tokens;
+  const int64_t budget = engine_->options().max_batch_tokens;
+  struct Work {
+    size_t index;
+    int64_t reused;
+    std::unique_ptr<KvCache> cache;
+  };
+  std::vector<Work> todo;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    const int64_t n = static_cast<int64_t>(seqs[i].size());
+    if (n == 0) {
+      out[i] = Status::InvalidArgument("the prompt is empty (0 tokens)");
+    } else if (n > max_item) {
+      out[i] = Status::ResourceExhausted("the prompt is " + std::to_string(n) +
+                                         " tokens; the limit is " + std::to_string(max_item));
+    } else {
+      Work w{i, 0, nullptr};
+      w.cache = CacheFor(seqs[i], &w.reused);
+      todo.push_back(std::move(w));
+    }
+  }
+  size_t next = 0;
+  while (next < todo.size()) {
+    // One batch: items until the budget of new tokens is reached (at least one).
+    std::vector<SequenceInput> batch;
+    std::vector<Work*> members;
+    int64_t tokens = 0;
+    while (next < todo.size()) {
+      Work& w = todo[next];
+      const auto& s = seqs[w.index];
+      const int64_t n = static_cast<int64_t>(s.size()) - w.reused;
+      if (!members.empty() && tokens + n > budget) break;
+      batch.push_back({std::span<const int32_t>(s).subspan(static_cast<size_t>(w.reused)),
+                       w.cache.get()});
+      members.push_back(&w);
+      tokens += n;
+      ++next;
+    }
+    std::vector<std::vector<float>> logits;
+    Status st = engine_->Forward(batch, &logits);
+    for (size_t b = 0; b < members.size(); ++b) {
+      Work& w = *members[b];
+      if (!st.ok()) {
+        out[w.index] = st;
+      } else {
+        ItemScore s = ScoreFromLogits(logits[b], static_cast<int64_t>(seqs[w.index].size()));
+        s.cached_tokens = w.reused;
+        out[w.index] = s;
+      }
+      w.cache.reset();  // free keys/values as soon as the item is scored
+    }
+  }
+  return out;
+}
+
+std::vector<Result<ItemScore>> Classifier::ScoreBatch(std::span<const Item> items) {
+  std::vector<Result<ItemScore>> out(items.size(), Result<ItemScore>(Status::Internal("unscored")));
+  std::vector<std::vector<int32_t>> seqs;
+  std::vector<size_t> where;
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto ids = Tokenize(items[i]);
+    if (!ids.ok()) {
+      out[i] = ids.status();
+      continue;
+    }
+    seqs.push_back(std::move(ids).value());
+    where.push_back(i);
+  }
+  auto scored = ScoreTokens(seqs);
+  for (size_t k = 0; k < where.size(); ++k) out[where[k]] = std::move(scored[k]);
+  return out;
+}
+
+Result<ItemScore> Classifier::Score(const Item& item) {
+  auto r = ScoreBatch(std::span<const Item>(&item, 1));
+  return std::move(r[0]);
+}
+
+Result<std::unique_ptr<StreamSession>> Classifier::OpenSession(const std::string& prompt) {
+  Item probe;
+  probe.prompt = prompt;
+  probe.response = "";
+  CCG_RETURN_IF_ERROR(Tokenize(probe).status());
+  CCG_RETURN_IF_ERROR(EnsurePrefix());
+  return std::unique_ptr<StreamSession>(new StreamSession(this, prompt));
+}
+
+}  // namespace ccguard

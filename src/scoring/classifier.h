@@ -1,0 +1,112 @@
+// The user-facing scoring API: items in, calibrated scores out.
+//
+// A Classifier is one constitution (with its label tokens and threshold) on
+// a shared Engine. For each item it renders the request, tokenizes it, runs
+// the model to the last position and reads the next-token distribution over
+// the two label tokens. The keys/values of the constitution's prefix (the
+// part of the prompt that does not depend on the item) are computed once and
+// reused: an item only runs the tokens after its longest common prefix with
+// it, so scores equal full-prompt scores. All methods are thread-safe.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "prompt/constitution.h"
+#include "scoring/engine.h"
+#include "scoring/item.h"
+
+namespace ccguard {
+
+struct ClassifierOptions : EngineOptions {
+  std::string constitution_path;    // empty: the embedded default
+  std::optional<double> threshold;  // else the constitution's, else 0.5
+  double label_mass_warning = 0.1;  // flag items whose p(safe)+p(unsafe) is below
+};
+
+struct ItemScore {
+  double p_unsafe = 0;  // softmax over the two label logits
+  double logprob_safe = 0;  // log-softmax over the whole vocabulary
+  double logprob_unsafe = 0;
+  double label_mass = 0;  // p(safe) + p(unsafe)
+  double logit_safe = 0;
+  double logit_unsafe = 0;
+  bool unsafe = false;  // p_unsafe >= threshold
+  double threshold = 0.5;
+  int64_t n_tokens = 0;
+  int64_t cached_tokens = 0;  // tokens reused from the prefix (or session) cache
+  bool low_label_mass = false;
+};
+
+class StreamSession;
+
+class Classifier {
+ public:
+  // Loads an engine and a constitution.
+  static Result<std::unique_ptr<Classifier>> Create(const ClassifierOptions& options);
+  // A classifier for `constitution` on an existing engine.
+  static Result<std::unique_ptr<Classifier>> Create(std::shared_ptr<Engine> engine,
+                                                    Constitution constitution,
+                                                    std::optional<double> threshold,
+                                                    double label_mass_warning = 0.1);
+  ~Classifier();
+
+  // The exact text the model reads for `item`.
+  Result<std::string> RenderPrompt(const Item& item) const;
+  // The token ids the model reads for `item`.
+  Result<std::vector<int32_t>> Tokenize(const Item& item) const;
+
+  // Scores each item; results are in input order, each OK or an error for
+  // that item alone.
+  std::vector<Result<ItemScore>> ScoreBatch(std::span<const Item> items);
+  Result<ItemScore> Score(const Item& item);
+  // Scores already-tokenized sequences.
+  std::vector<Result<ItemScore>> ScoreTokens(const std::vector<std::vector<int32_t>>& seqs);
+
+  // Streaming output classification of `prompt` → response: see session.h.
+  Result<std::unique_ptr<StreamSession>> OpenSession(const std::string& prompt);
+
+  // Label statistics from last-position logits.
+  ItemScore ScoreFromLogits(const std::vector<float>& logits, int64_t n_tokens) const;
+
+  double threshold() const { return threshold_; }
+  double label_mass_warning() const { return label_mass_warning_; }
+  int32_t safe_token() const { return safe_id_; }
+  int32_t unsafe_token() const { return unsafe_id_; }
+  const Constitution& constitution() const { return constitution_; }
+  Engine& engine() { return *engine_; }
+  const std::shared_ptr<Engine>& shared_engine() const { return engine_; }
+  const std::vector<std::string>& warnings() const { return engine_->warnings(); }
+  // Tokens of the cached constitution prefix (0 until first use or if off).
+  int64_t prefix_tokens() const;
+
+ private:
+  friend class StreamSession;
+  Classifier(std::shared_ptr<Engine> engine, Constitution c)
+      : engine_(std::move(engine)), constitution_(std::move(c)) {}
+  // Builds the prefix cache on first use; returns it (or null when disabled).
+  Status EnsurePrefix();
+  // A new cache for `tokens` reusing as much of the prefix as matches; sets
+  // *reused to the number of tokens it already holds.
+  std::unique_ptr<KvCache> CacheFor(const std::vector<int32_t>& tokens, int64_t* reused) const;
+
+  std::shared_ptr<Engine> engine_;
+  Constitution constitution_;
+  double threshold_ = 0.5;
+  double label_mass_warning_ = 0.1;
+  int32_t safe_id_ = -1, unsafe_id_ = -1;
+
+  struct Prefix {
+    std::vector<int32_t> ids;
+    std::unique_ptr<KvCache> cache;
+  };
+  std::mutex prefix_mu_;
+  bool prefix_ready_ = false;
+  std::vector<Prefix> prefixes_;  // read-only once prefix_ready_
+};
+
+}  // namespace ccguard

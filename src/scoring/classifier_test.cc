@@ -1,0 +1,171 @@
+// The whole pipeline on tiny-a: rendering, literal tokenization, golden
+// scores, the prefix cache and ragged batches against full-prompt scoring,
+// and streaming sessions against one-shot scores.
+#include "scoring/classifier.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "scoring/session.h"
+#include "util/json_file.h"
+
+namespace ccguard {
+namespace {
+
+const std::string kFix = CCGUARD_FIXTURES;
+
+const Json& Golden() {
+  static const Json g = *ReadJsonFile(kFix + "/tiny-a/golden.json");
+  return g;
+}
+
+ClassifierOptions Options(bool adapter, bool prefix_cache = true, bool hf_special = false) {
+  ClassifierOptions o;
+  o.model_dir = kFix + "/tiny-a/base";
+  if (adapter) o.adapter_dir = kFix + "/tiny-a/adapter";
+  o.prefix_cache = prefix_cache;
+  o.hf_special_tokens = hf_special;
+  o.threads = 2;
+  return o;
+}
+
+std::unique_ptr<Classifier> Make(const ClassifierOptions& o) {
+  auto c = Classifier::Create(o);
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return c.ok() ? std::move(c).value() : nullptr;
+}
+
+Item Messages(const Json& c) {
+  Json j = {{"messages", c["messages"]}};
+  return *ItemFromJson(j);
+}
+
+TEST(ClassifierTest, GoldenChatCasesRenderTokenizeAndScore) {
+  for (bool hf : {false, true}) {
+    auto cl = Make(Options(true, true, hf));
+    ASSERT_TRUE(cl);
+    EXPECT_EQ(cl->safe_token(), 18675);
+    EXPECT_EQ(cl->unsafe_token(), 38157);
+    for (const Json& c : Golden()["cases"]) {
+      if (c["messages"].is_null()) continue;
+      const std::string name = c["name"];
+      Item item = Messages(c);
+      EXPECT_EQ(*cl->RenderPrompt(item), c["text"].get<std::string>()) << name;
+      auto ids = cl->Tokenize(item);
+      ASSERT_TRUE(ids.ok()) << name;
+      const bool injection = name.find("injection") != std::string::npos;
+      if (hf || !injection) {
+        EXPECT_EQ(*ids, c["input_ids"].get<std::vector<int32_t>>()) << name;
+        auto s = cl->Score(item);
+        ASSERT_TRUE(s.ok()) << s.status().ToString();
+        const Json& want = c["fp32"]["adapter"];
+        EXPECT_NEAR(s->p_unsafe, want["p_unsafe"].get<double>(), 1e-5) << name;
+        EXPECT_NEAR(s->logprob_safe, want["logprob_safe"].get<double>(), 1e-4) << name;
+        EXPECT_NEAR(s->logprob_unsafe, want["logprob_unsafe"].get<double>(), 1e-4) << name;
+        EXPECT_NEAR(s->label_mass, want["label_mass"].get<double>(), 1e-3 * want["label_mass"].get<double>());
+        EXPECT_TRUE(s->low_label_mass);  // a random model puts ~1e-5 on the labels
+      } else {
+        // Literal by default: the typed control tokens are plain text.
+        // Only the template's own im_start (3) and im_end (2) are control tokens.
+        EXPECT_EQ(std::count(ids->begin(), ids->end(), 151645), 2);
+        EXPECT_EQ(std::count(ids->begin(), ids->end(), 151644), 3);
+      }
+    }
+  }
+}
+
+// Every item scored through the prefix cache, in ragged batches, equals the
+// same item scored alone from scratch.
+TEST(ClassifierTest, PrefixCacheAndBatchesMatchFullPrompt) {
+  auto cached = Make(Options(true, true));
+  auto plain = Make(Options(true, false));
+  ASSERT_TRUE(cached && plain);
+  std::vector<Item> items;
+  const char* prompts[] = {"", "hi", "How do I kill a Python process?",
+                           "Write a story where a chemist explains, step by step, how she "
+                           "cleans her lab glassware after class. Make it long and detailed, "
+                           "with dialogue, and set it in 1920s Paris.",
+                           "\n\nleading newlines", "ends with newline\n", "中文内容", "<|im_end|>"};
+  for (const char* p : prompts) {
+    Item in;
+    in.prompt = p;
+    items.push_back(in);
+    Item ex = in;
+    ex.response = std::string("Sure. ") + p;
+    items.push_back(ex);
+  }
+  for (const Json& c : Golden()["cases"]) {
+    Item t;
+    t.kind = Item::Kind::kText;
+    t.text = c["text"];
+    if (c["input_ids"].size() < 1200) items.push_back(t);
+  }
+  auto batched = cached->ScoreBatch(items);
+  EXPECT_GT(cached->prefix_tokens(), 300);
+  int64_t reused = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto alone = plain->Score(items[i]);
+    ASSERT_TRUE(alone.ok() && batched[i].ok()) << i;
+    EXPECT_EQ(alone->cached_tokens, 0);
+    EXPECT_EQ(batched[i]->n_tokens, alone->n_tokens) << i;
+    EXPECT_NEAR(batched[i]->p_unsafe, alone->p_unsafe, 1e-5) << i;
+    EXPECT_NEAR(batched[i]->logprob_safe, alone->logprob_safe, 1e-4) << i;
+    reused += batched[i]->cached_tokens;
+  }
+  EXPECT_GT(reused, 300 * 16);  // the constitution prefix was reused by the templated items
+}
+
+TEST(ClassifierTest, StreamingSessionEndsAtOneShotScore) {
+  auto cl = Make(Options(true));
+  ASSERT_TRUE(cl);
+  const std::string prompt = "Tell me about the history of chemistry.";
+  const std::vector<std::string> chunks = {"Chemistry ", "grew out of alchemy", ". Lavoisier",
+                                           " named oxygen\n", "\nand hydrogen; ", "🙂 the end."};
+  auto session = cl->OpenSession(prompt);
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  std::string full;
+  Result<ItemScore> last = Status::Internal("none");
+  for (const auto& ch : chunks) {
+    full += ch;
+    last = (*session)->Append(ch);
+    ASSERT_TRUE(last.ok()) << last.status().ToString();
+    Item ex;
+    ex.prompt = prompt;
+    ex.response = full;
+    auto one = cl->Score(ex);
+    ASSERT_TRUE(one.ok());
+    EXPECT_NEAR(last->p_unsafe, one->p_unsafe, 1e-5) << full;
+    EXPECT_EQ(last->n_tokens, one->n_tokens);
+    EXPECT_GT(last->cached_tokens, cl->prefix_tokens() / 2);
+  }
+  EXPECT_EQ((*session)->response(), full);
+  EXPECT_FALSE((*session)->Append("\xff").ok());
+  EXPECT_EQ((*session)->response(), full);  // a bad chunk changes nothing
+}
+
+TEST(ClassifierTest, Errors) {
+  ClassifierOptions o = Options(false);
+  o.model_dir = "/nonexistent";
+  EXPECT_EQ(Classifier::Create(o).status().code(), Status::Code::kNotFound);
+  auto cl = Make(Options(false));
+  ASSERT_TRUE(cl);
+  Item empty;
+  empty.kind = Item::Kind::kText;
+  EXPECT_FALSE(cl->Score(empty).ok());
+  Item bad;
+  bad.prompt = "bad \xc3";
+  auto s = cl->Score(bad);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("UTF-8"), std::string::npos);
+  Json j = Json::parse(Constitution::DefaultJsonText());
+  j["labels"]["unsafe"] = "definitely unsafe";
+  auto c = Constitution::FromJson(j, "c.json");
+  ASSERT_TRUE(c.ok());
+  auto cl2 = Classifier::Create(cl->shared_engine(), std::move(c).value(), std::nullopt);
+  ASSERT_FALSE(cl2.ok());
+  EXPECT_NE(cl2.status().message().find("exactly one token"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ccguard

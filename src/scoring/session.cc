@@ -1,0 +1,56 @@
+#include "scoring/session.h"
+
+#include <algorithm>
+
+#include "util/utf8.h"
+
+namespace ccguard {
+
+Result<ItemScore> StreamSession::Append(std::string_view chunk) {
+  CCG_RETURN_IF_ERROR(CheckUtf8(chunk, "chunk"));
+  std::string next = response_;
+  next.append(chunk);
+  CCG_ASSIGN_OR_RETURN(ItemScore s, Rescore(next));
+  response_ = std::move(next);
+  return s;
+}
+
+Result<ItemScore> StreamSession::Current() { return Rescore(response_); }
+
+Result<ItemScore> StreamSession::Rescore(const std::string& response) {
+  Item item;
+  item.prompt = prompt_;
+  item.response = response;
+  CCG_ASSIGN_OR_RETURN(std::vector<int32_t> ids, owner_->Tokenize(item));
+  const int64_t n = static_cast<int64_t>(ids.size());
+  const int64_t limit = owner_->engine_->options().max_item_tokens;
+  if (n > limit) {
+    return Status::ResourceExhausted("the exchange is " + std::to_string(n) +
+                                     " tokens; the session limit is " + std::to_string(limit));
+  }
+  // Reuse the longest common prefix with what the cache holds.
+  size_t lcp = 0;
+  while (lcp < tokens_.size() && lcp < ids.size() && tokens_[lcp] == ids[lcp]) ++lcp;
+  int64_t keep = std::min(static_cast<int64_t>(lcp), n - 1);
+  if (cache_ == nullptr || keep < cache_->prefix_length()) {
+    cache_ = owner_->CacheFor(ids, &keep);
+  } else {
+    cache_->Truncate(keep - cache_->prefix_length());
+  }
+  tokens_.assign(ids.begin(), ids.begin() + keep);
+  std::vector<int32_t> rest(ids.begin() + keep, ids.end());
+  SequenceInput in{rest, cache_.get()};
+  std::vector<std::vector<float>> logits;
+  Status st = owner_->engine_->Forward(std::span<SequenceInput>(&in, 1), &logits);
+  if (!st.ok()) {
+    // Appended-but-uncommitted rows are dropped; the cache is consistent again.
+    cache_->Truncate(keep - cache_->prefix_length());
+    return st;
+  }
+  tokens_ = std::move(ids);
+  ItemScore s = owner_->ScoreFromLogits(logits[0], n);
+  s.cached_tokens = keep;
+  return s;
+}
+
+}  // namespace ccguard

@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the `ccguard` command line on the tiny-a fixture.
+
+usage: cli_test.py CCGUARD_BINARY FIXTURES_DIR
+
+Checks the stable CLI contract of `tokenize`, `score` and `classify` against
+the goldens (token ids, rendered prompts, scores within the acceptance
+tolerances), and that bad input yields per-line errors, never a crash.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BIN, FIX = sys.argv[1], sys.argv[2]
+BASE = os.path.join(FIX, "tiny-a", "base")
+ADAPTER = os.path.join(FIX, "tiny-a", "adapter")
+
+
+def load(*parts):
+    with open(os.path.join(FIX, *parts), encoding="utf-8") as f:
+        return json.load(f)
+
+
+GOLDEN = load("tiny-a", "golden.json")
+TOK_GOLDEN = load("tokenizer", "qwen3-golden.json")
+
+
+def run(args, stdin=b"", check_rc=None):
+    p = subprocess.run([BIN] + args, input=stdin, capture_output=True, timeout=600)
+    if p.returncode < 0:
+        raise AssertionError(f"ccguard crashed with signal {-p.returncode}: {p.stderr.decode()}")
+    if check_rc is not None and p.returncode != check_rc:
+        raise AssertionError(f"exit {p.returncode} != {check_rc}\nstderr: {p.stderr.decode()}")
+    return p
+
+
+def jsonl(objs):
+    return "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objs).encode("utf-8")
+
+
+def outputs(p):
+    return [json.loads(l) for l in p.stdout.decode("utf-8").splitlines()]
+
+
+class TokenizeTest(unittest.TestCase):
+    def test_all_golden_strings(self):
+        cases = TOK_GOLDEN["cases"]
+        p = run(["tokenize", "--model", BASE], jsonl({"text": c["text"]} for c in cases), 0)
+        out = outputs(p)
+        self.assertEqual(len(out), len(cases))
+        bad = [i for i, (o, c) in enumerate(zip(out, cases)) if o["ids"] != c["ids"]]
+        self.assertEqual(bad, [], f"{len(bad)} of {len(cases)} differ")
+
+    def test_literal_flag(self):
+        p = run(["tokenize", "--model", BASE, "--literal"], jsonl([{"text": "<|im_end|>"}]), 0)
+        self.assertNotIn(151645, outputs(p)[0]["ids"])
+        p = run(["tokenize", "--model", BASE], jsonl([{"text": "<|im_end|>"}]), 0)
+        self.assertEqual(outputs(p)[0]["ids"], [151645])
+
+
+class ScoreTest(unittest.TestCase):
+    def check(self, got, want, name):
+        self.assertLessEqual(abs(got["p_unsafe"] - want["p_unsafe"]), 1e-4, name)
+        self.assertLessEqual(abs(got["logprob_safe"] - want["logprob_safe"]), 1e-3, name)
+        self.assertLessEqual(abs(got["logprob_unsafe"] - want["logprob_unsafe"]), 1e-3, name)
+        self.assertLessEqual(abs(got["label_mass"] - want["label_mass"]), 1e-6 + 1e-3 * want["label_mass"], name)
+        self.assertEqual(got["label"], "unsafe" if got["p_unsafe"] >= 0.5 else "safe")
+
+    def score_cases(self, adapter_args, key):
+        items, wants, hf_items, hf_wants = [], [], [], []
+        for c in GOLDEN["cases"]:
+            want = c["fp32"][key]
+            # Raw text, scored as is.
+            items.append({"id": c["name"] + "/text", "text": c["text"]})
+            wants.append((c, want))
+            if c["messages"] is not None:
+                target = hf_items if "injection" in c["name"] else items
+                (hf_wants if target is hf_items else wants).append((c, want))
+                target.append({"id": c["name"] + "/messages", "messages": c["messages"]})
+        for args, its, ws in ((adapter_args, items, wants),
+                              (adapter_args + ["--hf-special-tokens"], hf_items, hf_wants)):
+            p = run(["score", "--model", BASE] + args, jsonl(its), 0)
+            out = outputs(p)
+            self.assertEqual(len(out), len(its))
+            for o, it, (c, want) in zip(out, its, ws):
+                self.assertEqual(o["id"], it["id"])
+                self.assertEqual(o["n_tokens"], len(c["input_ids"]), it["id"])
+                self.check(o, want, it["id"])
+
+    def test_golden_with_adapter(self):
+        self.score_cases(["--adapter", ADAPTER], "adapter")
+
+    def test_golden_without_adapter(self):
+        self.score_cases(["--no-adapter"], "base")
+
+    def test_dump_prompt_is_byte_identical(self):
+        cases = [c for c in GOLDEN["cases"] if c["messages"] is not None]
+        p = run(["score", "--model", BASE, "--no-adapter", "--dump-prompt"],
+                jsonl({"id": i, "messages": c["messages"]} for i, c in enumerate(cases)), 0)
+        for o, c in zip(outputs(p), cases):
+            self.assertEqual(o["prompt"], c["text"], c["name"])
+
+    def test_injection_is_literal_by_default(self):
+        c = next(c for c in GOLDEN["cases"] if c["name"] == "short_injection")
+        p = run(["score", "--model", BASE, "--no-adapter"], jsonl([{"messages": c["messages"]}]), 0)
+        o = outputs(p)[0]
+        # The typed <|im_end|> ... became ordinary text tokens, so the count differs.
+        self.assertGreater(o["n_tokens"], len(c["input_ids"]))
+
+    def test_prompt_and_exchange_items(self):
+        items = [{"id": 1, "prompt": "How do I kill a Python process?"},
+                 {"id": "x", "prompt": "hi", "response": "Hello! How can I help?"}]
+        p = run(["score", "--model", BASE, "--adapter", ADAPTER], jsonl(items), 0)
+        out = outputs(p)
+        self.assertEqual([o["id"] for o in out], [1, "x"])
+        for o in out:
+            self.assertTrue(0 <= o["p_unsafe"] <= 1)
+            self.assertGreater(o["n_tokens"], 100)  # the default constitution is in the prompt
+        p = run(["score", "--model", BASE, "--no-adapter", "--dump-prompt"], jsonl(items), 0)
+        prompts = [o["prompt"] for o in outputs(p)]
+        self.assertIn("How do I kill a Python process?", prompts[0])
+        self.assertIn("Hello! How can I help?", prompts[1])
+        self.assertTrue(prompts[0].startswith("<|im_start|>system\n"))
+        self.assertTrue(prompts[0].endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n"))
+
+    def test_threshold_sets_label(self):
+        items = [{"prompt": "hello"}]
+        lo = outputs(run(["score", "--model", BASE, "--no-adapter", "--threshold", "0"], jsonl(items), 0))
+        hi = outputs(run(["score", "--model", BASE, "--no-adapter", "--threshold", "1"], jsonl(items), 0))
+        self.assertEqual(lo[0]["label"], "unsafe")
+        self.assertEqual(hi[0]["label"], "safe")
+
+    def test_bad_lines_get_error_lines(self):
+        lines = [b'{"id": 1, "prompt": "fine"}',
+                 b'{"id": 2, "prompt": ',                    # malformed JSON
+                 b'{"id": 3, "prompt": "bad \xff utf8"}',    # invalid UTF-8
+                 b'{"id": 4, "prompt": 5}',                  # wrong type
+                 b'{"id": 5}',                               # no content
+                 b'[1, 2]',                                  # not an object
+                 b'{"id": 6, "messages": []}',               # empty messages
+                 b'{"id": 7, "messages": [{"role": "user"}]}',
+                 b'{"id": 8, "text": ""}',                   # zero tokens
+                 b'',
+                 b'{"id": 9, "prompt": "also fine"}']
+        p = run(["score", "--model", BASE, "--no-adapter"], b"\n".join(lines) + b"\n", 3)
+        out = outputs(p)
+        self.assertEqual(len(out), 10)
+        self.assertIn("p_unsafe", out[0])
+        self.assertIn("p_unsafe", out[-1])
+        for o in out[1:-1]:
+            self.assertIn("error", o)
+        self.assertEqual([o.get("id") for o in out], [1, None, None, 4, 5, None, 6, 7, 8, 9])
+        self.assertIn("line 2", out[1]["error"])
+        self.assertIn("UTF-8", out[2]["error"])
+        self.assertIn("'prompt' must be a string", out[3]["error"])
+        self.assertIn("empty", out[8]["error"])
+
+
+class ClassifyTest(unittest.TestCase):
+    def test_one_shot(self):
+        p = run(["classify", "--model", BASE, "--adapter", ADAPTER, "How do I kill a Python process?"], b"", 0)
+        line = p.stdout.decode()
+        self.assertRegex(line, r"^(safe|unsafe)  p_unsafe=0\.\d{4}  threshold=0\.50")
+        p = run(["classify", "--model", BASE, "--no-adapter", "--json", "--response", "Use kill -9.", "q"], b"", 0)
+        j = json.loads(p.stdout)
+        self.assertIn(j["label"], ("safe", "unsafe"))
+
+    def test_missing_model_is_a_clear_error(self):
+        p = run(["classify", "--model", "/nonexistent/model", "--no-adapter", "x"], b"", 1)
+        self.assertIn("/nonexistent/model", p.stderr.decode())
+        p = run(["classify", "--model", "NoSuchOrg/no-such-model", "--no-adapter", "x"], b"", 1)
+        self.assertIn("Hugging Face cache", p.stderr.decode())
+
+
+class BrokenModelTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.model = os.path.join(self.dir, "model")
+        shutil.copytree(BASE, self.model)
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def test_truncated_weights(self):
+        path = os.path.join(self.model, "model.safetensors")
+        size = os.path.getsize(path)
+        with open(path, "r+b") as f:
+            f.truncate(size // 2)
+        p = run(["score", "--model", self.model, "--no-adapter"], jsonl([{"text": "x"}]), 1)
+        self.assertIn("model.safetensors", p.stderr.decode())
+
+    def test_other_architecture(self):
+        path = os.path.join(self.model, "config.json")
+        with open(path) as f:
+            cfg = json.load(f)
+        cfg["model_type"], cfg["architectures"] = "llama", ["LlamaForCausalLM"]
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        p = run(["score", "--model", self.model, "--no-adapter"], jsonl([{"text": "x"}]), 1)
+        self.assertIn("LlamaForCausalLM", p.stderr.decode())
+
+    def test_bad_constitution(self):
+        path = os.path.join(self.dir, "c.json")
+        with open(path, "w") as f:
+            f.write('{"name": "x", "unsafe_categories": []')
+        p = run(["score", "--model", self.model, "--no-adapter", "--constitution", path],
+                jsonl([{"text": "x"}]), 1)
+        self.assertIn("c.json", p.stderr.decode())
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], "-v"])
