@@ -165,7 +165,7 @@ int RunEval(const EvalFlags& f) {
                    items.size());
     }
   }
-  auto writer = eval::ScoresWriter::Open(scores_path, resume_at.value_or(0));
+  auto writer = eval::ScoresWriter::Open(scores_path, resume_at);
   if (!writer.ok()) {
     PrintError(writer.status());
     return 1;

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `ccguard eval`, `metrics` and `calibrate` on the tiny-a
+fixture over every dataset kind (tests/data), including a kill -9 / resume run
+that must end with a byte-identical results.json.
+
+usage: eval_test.py CCGUARD_BINARY FIXTURES_DIR
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BIN, FIX = sys.argv[1], sys.argv[2]
+HERE = os.path.dirname(os.path.abspath(__file__))
+SUITE = os.path.join(HERE, "..", "data", "suite-all-kinds.json")
+MODEL = ["--model", os.path.join(FIX, "tiny-a", "base"),
+         "--adapter", os.path.join(FIX, "tiny-a", "adapter"), "--threads", "2"]
+
+
+def run(args, check_rc=0, timeout=900):
+    p = subprocess.run([BIN] + args, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    if p.returncode < 0:
+        raise AssertionError(f"ccguard crashed (signal {-p.returncode}): {p.stderr.decode()}")
+    if check_rc is not None and p.returncode != check_rc:
+        raise AssertionError(f"exit {p.returncode} != {check_rc}: {p.stderr.decode()}")
+    return p
+
+
+def read(path, mode="r"):
+    with open(path, mode) as f:
+        return f.read()
+
+
+class EvalTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp()
+        cls.out = os.path.join(cls.tmp, "full")
+        cls.proc = run(["eval", "--suite", SUITE, "--out", cls.out, "--max-per-dataset", "12"] + MODEL)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def test_all_outputs(self):
+        suite = json.loads(read(SUITE))
+        names = {d["name"] for d in suite["datasets"]}
+        lines = read(os.path.join(self.out, "scores.jsonl")).splitlines()
+        recs = [json.loads(l) for l in lines]
+        self.assertEqual({r["dataset"] for r in recs}, names)
+        for r in recs:
+            self.assertEqual(set(r) >= {"dataset", "id", "label", "p_unsafe", "n_tokens"}, True)
+            self.assertIn(r["label"], ("safe", "unsafe"))
+            self.assertTrue(0 <= r["p_unsafe"] <= 1)
+        per = {}
+        for r in recs:
+            per.setdefault(r["dataset"], []).append(r)
+        for n, rs in per.items():
+            self.assertLessEqual(len(rs), 12, n)
+            self.assertEqual(len({r["id"] for r in rs}), len(rs), n)
+
+        res = json.loads(read(os.path.join(self.out, "results.json")))
+        self.assertEqual(res["threshold"], 0.5)
+        self.assertEqual(set(res["datasets"]), names)
+        for n, m in res["datasets"].items():
+            for k in ("n", "n_unsafe", "n_safe", "tpr", "fnr", "fpr", "precision", "f1", "auroc",
+                      "auprc", "ci"):
+                self.assertIn(k, m, n)
+            self.assertEqual(m["n"], len(per[n]))
+            self.assertEqual(m["n_unsafe"], sum(r["label"] == "unsafe" for r in per[n]))
+            if m["n_unsafe"] == 0 or m["n_safe"] == 0:
+                self.assertIsNone(m["auroc"], n)
+            self.assertEqual(set(m["ci"]), {"tpr", "fpr", "f1"})
+        self.assertIsNone(res["datasets"]["orbench-hard"]["tpr"])  # no unsafe items
+        self.assertIsNone(res["datasets"]["orbench-toxic"]["fpr"])  # no safe items
+        self.assertEqual([s["target_fpr"] for s in res["sweep"]], [0.005, 0.01, 0.05])
+
+        md = read(os.path.join(self.out, "results.md"))
+        self.assertIn("| Dataset | N | Unsafe recall (TPR) | Missed unsafe (FNR, ASR proxy) | "
+                      "Over-refusal (FPR) | Unsafe F1 | AUROC |", md)
+        self.assertIn("n/a", md)
+        self.assertEqual(md, self.proc.stdout.decode())
+
+        html = read(os.path.join(self.out, "report.html"))
+        self.assertTrue(html.lstrip().lower().startswith("<!doctype html"))
+        self.assertGreaterEqual(html.count("<svg"), 2 * len(names))
+        self.assertIsNone(re.search(r"(src|href)=\"https?://", html))
+        self.assertNotIn("<script", html)
+
+    def test_metrics_recomputes_identically(self):
+        out2 = os.path.join(self.tmp, "metrics")
+        p = run(["metrics", "--scores", os.path.join(self.out, "scores.jsonl"), "--out", out2,
+                 "--sweep-on", "toxicchat"])
+        self.assertEqual(read(os.path.join(out2, "results.json"), "rb"),
+                         read(os.path.join(self.out, "results.json"), "rb"))
+        self.assertEqual(p.stdout.decode(), read(os.path.join(self.out, "results.md")))
+
+    def test_calibrate_and_use_threshold(self):
+        cons = os.path.join(self.tmp, "calibrated.json")
+        p = run(["calibrate", "--scores", os.path.join(self.out, "scores.jsonl"), "--target-fpr",
+                 "0.05", "--on", "toxicchat", "--write-constitution", cons])
+        text = p.stdout.decode()
+        self.assertIn("toxicchat", text)
+        thr = json.loads(read(cons))["threshold"]
+        self.assertTrue(0 <= thr <= 1.0000001)
+        s = run(["classify", "--json", "--constitution", cons, "hello"] + MODEL)
+        self.assertAlmostEqual(json.loads(s.stdout)["threshold"], thr)
+
+    def test_changed_arguments_are_refused(self):
+        p = run(["eval", "--suite", SUITE, "--out", self.out, "--max-per-dataset", "5"] + MODEL,
+                check_rc=1)
+        self.assertIn("different arguments", p.stderr.decode())
+
+    def test_bad_suite(self):
+        bad = os.path.join(self.tmp, "bad-suite.json")
+        with open(bad, "w") as f:
+            json.dump({"datasets": [{"kind": "no-such-kind", "path": "x.csv"}]}, f)
+        p = run(["eval", "--suite", bad, "--out", os.path.join(self.tmp, "o")] + MODEL, check_rc=1)
+        self.assertIn("no-such-kind", p.stderr.decode())
+
+
+class ResumeTest(unittest.TestCase):
+    """kill -9 in the middle, run again, compare with an uninterrupted run."""
+
+    def test_kill9_and_resume_is_identical(self):
+        tmp = tempfile.mkdtemp()
+        try:
+            args = ["--suite", SUITE, "--max-per-dataset", "25", "--batch-size", "1"] + MODEL
+            ref = os.path.join(tmp, "ref")
+            run(["eval", "--out", ref] + args)
+            out = os.path.join(tmp, "killed")
+            scores = os.path.join(out, "scores.jsonl")
+            kills = 0
+            for delay_lines in (40, 150):
+                proc = subprocess.Popen([BIN, "eval", "--out", out] + args,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                deadline = time.time() + 300
+                while time.time() < deadline and proc.poll() is None:
+                    if os.path.exists(scores) and read(scores, "rb").count(b"\n") >= delay_lines:
+                        proc.send_signal(signal.SIGKILL)
+                        kills += 1
+                        break
+                    time.sleep(0.01)
+                proc.wait()
+            self.assertGreaterEqual(kills, 1, "the run finished before it could be killed")
+            # A torn last line, as a crash mid-write would leave.
+            with open(scores, "ab") as f:
+                f.write(b'{"dataset": "xstest", "id": "1", "lab')
+            p = run(["eval", "--out", out] + args)
+            self.assertIn("resuming", p.stderr.decode())
+            self.assertEqual(read(os.path.join(out, "results.json"), "rb"),
+                             read(os.path.join(ref, "results.json"), "rb"))
+            lines = read(scores).splitlines()
+            self.assertEqual(len(lines), len(read(os.path.join(ref, "scores.jsonl")).splitlines()))
+        finally:
+            shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], "-v"])
