@@ -34,6 +34,8 @@ struct Suite {
   uint64_t seed = 0;
   std::string sweep_on;
   std::vector<eval::DatasetSpec> datasets;
+  // Extra files of datasets given "path": [a, b, ...] (datasets[i] holds a).
+  std::vector<std::vector<std::string>> more_paths;
 };
 
 Result<Suite> ReadSuite(const std::string& path, std::optional<size_t> max_per_dataset) {
@@ -58,8 +60,18 @@ Result<Suite> ReadSuite(const std::string& path, std::optional<size_t> max_per_d
       eval::DatasetSpec spec;
       spec.kind = d["kind"].get<std::string>();
       spec.name = d.value("name", spec.kind);
-      spec.path = d["path"].get<std::string>();
-      if (fs::path(spec.path).is_relative()) spec.path = (base / spec.path).string();
+      std::vector<std::string> paths;
+      if (d["path"].is_array()) {
+        paths = d["path"].get<std::vector<std::string>>();
+        if (paths.empty()) return Status::InvalidArgument(where + ": \"path\" is an empty list");
+      } else {
+        paths.push_back(d["path"].get<std::string>());
+      }
+      for (auto& p : paths) {
+        if (fs::path(p).is_relative()) p = (base / p).string();
+      }
+      spec.path = paths[0];
+      s.more_paths.emplace_back(paths.begin() + 1, paths.end());
       if (d.contains("max_items")) spec.max_items = d["max_items"].get<size_t>();
       if (max_per_dataset) {
         spec.max_items = spec.max_items ? std::min(*spec.max_items, *max_per_dataset)
@@ -118,15 +130,45 @@ int RunEval(const EvalFlags& f) {
   }
   // Read every dataset first: a bad file stops the run before any scoring.
   std::vector<eval::Item> items;
-  for (const auto& spec : suite->datasets) {
-    eval::ReadStats stats;
-    auto r = eval::ReadDataset(spec, &stats);
-    if (!r.ok()) {
-      PrintError(r.status().WithContext("dataset '" + spec.name + "'"));
-      return 1;
+  for (size_t d = 0; d < suite->datasets.size(); ++d) {
+    // A dataset of several files is read whole, then sampled once.
+    eval::DatasetSpec spec = suite->datasets[d];
+    const auto& more = suite->more_paths[d];
+    const std::optional<size_t> max_items = spec.max_items;
+    if (!more.empty()) spec.max_items.reset();
+    std::vector<eval::Item> part;
+    std::vector<std::string> paths = {spec.path};
+    paths.insert(paths.end(), more.begin(), more.end());
+    for (const auto& path : paths) {
+      spec.path = path;
+      eval::ReadStats stats;
+      auto r = eval::ReadDataset(spec, &stats);
+      if (!r.ok()) {
+        PrintError(r.status().WithContext("dataset '" + spec.name + "'"));
+        return 1;
+      }
+      std::fprintf(stderr, "ccguard: %s: %s: %s\n", spec.name.c_str(), path.c_str(),
+                   stats.Summary().c_str());
+      if (!more.empty()) {
+        // Ids are per file (often line numbers): qualify them with the file.
+        const std::string stem = fs::path(path).filename().string();
+        for (auto& it : *r) it.id = stem + ":" + it.id;
+      }
+      part.insert(part.end(), r->begin(), r->end());
     }
-    std::fprintf(stderr, "ccguard: %s: %s\n", spec.name.c_str(), stats.Summary().c_str());
-    items.insert(items.end(), r->begin(), r->end());
+    if (!more.empty() && max_items) part = eval::Sample(std::move(part), *max_items, spec.seed);
+    items.insert(items.end(), part.begin(), part.end());
+  }
+  // Two files of one dataset may reuse ids (line numbers): refuse rather than merge.
+  {
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const auto& it : items) {
+      if (!seen.insert({it.dataset, it.id}).second) {
+        PrintError(Status::InvalidArgument("dataset '" + it.dataset + "' has two items with id '" +
+                                           it.id + "' (from different files?)"));
+        return 1;
+      }
+    }
   }
 
   std::error_code ec;
