@@ -43,8 +43,9 @@ Result<Suite> ReadSuite(const std::string& path, std::optional<size_t> max_per_d
   Suite s;
   try {
     if (!j.is_object() || !j.contains("datasets") || !j["datasets"].is_array()) {
-      return Status::InvalidArgument(path + ": a suite is {\"datasets\": [...], \"threshold\"?, "
-                                            "\"seed\"?, \"sweep_on\"?}");
+      return Status::InvalidArgument(path +
+                                     ": a suite is {\"datasets\": [...], \"threshold\"?, "
+                                     "\"seed\"?, \"sweep_on\"?}");
     }
     s.threshold = j.value("threshold", 0.5);
     s.seed = j.value("seed", uint64_t{0});
@@ -74,8 +75,8 @@ Result<Suite> ReadSuite(const std::string& path, std::optional<size_t> max_per_d
       s.more_paths.emplace_back(paths.begin() + 1, paths.end());
       if (d.contains("max_items")) spec.max_items = d["max_items"].get<size_t>();
       if (max_per_dataset) {
-        spec.max_items = spec.max_items ? std::min(*spec.max_items, *max_per_dataset)
-                                        : *max_per_dataset;
+        spec.max_items =
+            spec.max_items ? std::min(*spec.max_items, *max_per_dataset) : *max_per_dataset;
       }
       spec.seed = s.seed;
       spec.format = d.value("format", std::string());

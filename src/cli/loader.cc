@@ -6,8 +6,12 @@
 
 namespace ccguard::cli {
 
-void PrintError(const Status& s) { std::fprintf(stderr, "ccguard: error: %s\n", s.ToString().c_str()); }
-void PrintWarning(const std::string& w) { std::fprintf(stderr, "ccguard: warning: %s\n", w.c_str()); }
+void PrintError(const Status& s) {
+  std::fprintf(stderr, "ccguard: error: %s\n", s.ToString().c_str());
+}
+void PrintWarning(const std::string& w) {
+  std::fprintf(stderr, "ccguard: warning: %s\n", w.c_str());
+}
 
 std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags) {
   ClassifierOptions o;
@@ -20,8 +24,9 @@ std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags) {
   if (!flags.no_adapter) {
     auto adapter = ResolveModelRef(flags.adapter);
     if (!adapter.ok()) {
-      PrintError(adapter.status().WithContext("--adapter (use --no-adapter to score with the "
-                                              "base model alone)"));
+      PrintError(
+          adapter.status().WithContext("--adapter (use --no-adapter to score with the "
+                                       "base model alone)"));
       return nullptr;
     }
     o.adapter_dir = *adapter;

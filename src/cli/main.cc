@@ -20,7 +20,8 @@ void AddModelFlags(CLI::App* cmd, ccguard::cli::ModelFlags* f) {
   cmd->add_flag("--hf-special-tokens", f->hf_special_tokens,
                 "Parse special tokens inside content, exactly as Hugging Face does "
                 "(default: content is tokenized literally)");
-  cmd->add_option("--threads", f->threads, "Worker threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", f->threads, "Worker threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber);
 }
 
 }  // namespace

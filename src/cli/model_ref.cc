@@ -68,7 +68,8 @@ Result<std::string> ResolveModelRef(const std::string& ref) {
           "'" + ref + "' is not a local folder and revision '" + revision +
           "' is not in the Hugging Face cache (" + root.string() +
           "). ccguard cannot download models yet: fetch it first (for example with "
-          "`huggingface-cli download " + repo + "`), or pass a local folder");
+          "`huggingface-cli download " +
+          repo + "`), or pass a local folder");
     }
     commit = *r;
     while (!commit.empty() && std::isspace(static_cast<unsigned char>(commit.back()))) {

@@ -88,8 +88,8 @@ Result<Qwen3Config> ParseConfig(const Json& j, const std::string& what) {
   CCG_RETURN_IF_ERROR(GetInt(j, "num_key_value_heads", what, false, &c.num_key_value_heads));
   c.head_dim = c.hidden_size / c.num_attention_heads;
   CCG_RETURN_IF_ERROR(GetInt(j, "head_dim", what, false, &c.head_dim));
-  CCG_RETURN_IF_ERROR(GetInt(j, "max_position_embeddings", what, false,
-                             &c.max_position_embeddings));
+  CCG_RETURN_IF_ERROR(
+      GetInt(j, "max_position_embeddings", what, false, &c.max_position_embeddings));
   CCG_RETURN_IF_ERROR(GetDouble(j, "rms_norm_eps", what, &c.rms_norm_eps));
 
   // RoPE theta: top-level rope_theta (transformers < 4.56) or rope_parameters.rope_theta.

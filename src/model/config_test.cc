@@ -46,10 +46,14 @@ TEST(ConfigTest, FieldErrorsNameTheField) {
   struct Case {
     const char* field;
     Json value;
-  } cases[] = {{"hidden_size", "32"},        {"hidden_size", -1},
-               {"num_key_value_heads", 3},   {"rms_norm_eps", "x"},
-               {"tie_word_embeddings", 1},   {"use_sliding_window", true},
-               {"attention_bias", true},     {"hidden_act", "gelu"},
+  } cases[] = {{"hidden_size", "32"},
+               {"hidden_size", -1},
+               {"num_key_value_heads", 3},
+               {"rms_norm_eps", "x"},
+               {"tie_word_embeddings", 1},
+               {"use_sliding_window", true},
+               {"attention_bias", true},
+               {"hidden_act", "gelu"},
                {"rope_scaling", {{"rope_type", "yarn"}}}};
   for (const auto& c : cases) {
     Json j = Tiny();

@@ -20,7 +20,9 @@ class KvCache {
           int64_t prefix_len = -1)
       : kv_dim_(kv_dim),
         prefix_(prefix),
-        prefix_len_(prefix == nullptr ? 0 : prefix_len < 0 ? prefix->length() : prefix_len),
+        prefix_len_(prefix == nullptr ? 0
+                    : prefix_len < 0  ? prefix->length()
+                                      : prefix_len),
         k_(n_layers),
         v_(n_layers) {}
 

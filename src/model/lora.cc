@@ -14,30 +14,59 @@ namespace fs = std::filesystem;
 
 // Fields PEFT writes for LoRA that we understand or that do not affect inference.
 const std::set<std::string>& KnownFields() {
-  static const std::set<std::string> k = {
-      "alpha_pattern", "auto_mapping", "base_model_name_or_path", "bias", "fan_in_fan_out",
-      "inference_mode", "init_lora_weights", "layers_pattern", "layers_to_transform",
-      "lora_alpha", "lora_dropout", "modules_to_save", "peft_type", "r", "rank_pattern",
-      "revision", "target_modules", "task_type", "use_dora", "use_rslora", "megatron_config",
-      "megatron_core", "loftq_config", "layer_replication", "runtime_config", "eva_config",
-      "exclude_modules", "lora_bias", "target_parameters", "trainable_token_indices",
-      "corda_config", "use_qalora", "qalora_group_size", "peft_version", "lora_ga_config",
-      "alora_invocation_tokens", "arrow_config", "ensure_weight_tying"};
+  static const std::set<std::string> k = {"alpha_pattern",
+                                          "auto_mapping",
+                                          "base_model_name_or_path",
+                                          "bias",
+                                          "fan_in_fan_out",
+                                          "inference_mode",
+                                          "init_lora_weights",
+                                          "layers_pattern",
+                                          "layers_to_transform",
+                                          "lora_alpha",
+                                          "lora_dropout",
+                                          "modules_to_save",
+                                          "peft_type",
+                                          "r",
+                                          "rank_pattern",
+                                          "revision",
+                                          "target_modules",
+                                          "task_type",
+                                          "use_dora",
+                                          "use_rslora",
+                                          "megatron_config",
+                                          "megatron_core",
+                                          "loftq_config",
+                                          "layer_replication",
+                                          "runtime_config",
+                                          "eva_config",
+                                          "exclude_modules",
+                                          "lora_bias",
+                                          "target_parameters",
+                                          "trainable_token_indices",
+                                          "corda_config",
+                                          "use_qalora",
+                                          "qalora_group_size",
+                                          "peft_version",
+                                          "lora_ga_config",
+                                          "alora_invocation_tokens",
+                                          "arrow_config",
+                                          "ensure_weight_tying"};
   return k;
 }
 
 bool EndsWithComponent(const std::string& key, const std::string& name) {
-  return key == name ||
-         (key.size() > name.size() && key.compare(key.size() - name.size(), name.size(), name) == 0 &&
-          key[key.size() - name.size() - 1] == '.');
+  return key == name || (key.size() > name.size() &&
+                         key.compare(key.size() - name.size(), name.size(), name) == 0 &&
+                         key[key.size() - name.size() - 1] == '.');
 }
 
 Result<bool> RegexFullMatch(const std::string& pattern, const std::string& subject) {
   int err = 0;
   PCRE2_SIZE off = 0;
-  pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                 PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED, &err, &off,
-                                 nullptr);
+  pcre2_code* re =
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                    PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED, &err, &off, nullptr);
   if (re == nullptr) {
     PCRE2_UCHAR buf[256];
     pcre2_get_error_message(err, buf, sizeof(buf));
@@ -45,8 +74,8 @@ Result<bool> RegexFullMatch(const std::string& pattern, const std::string& subje
                                    std::to_string(off) + ": " + reinterpret_cast<char*>(buf));
   }
   pcre2_match_data* md = pcre2_match_data_create_from_pattern(re, nullptr);
-  int rc = pcre2_match(re, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0,
-                       md, nullptr);
+  int rc = pcre2_match(re, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0, md,
+                       nullptr);
   pcre2_match_data_free(md);
   pcre2_code_free(re);
   return rc >= 0;
@@ -77,10 +106,12 @@ Result<LoraConfig> ParseLoraConfig(const Json& j, const std::string& what) {
   }
   std::string peft_type = j.value("peft_type", std::string("LORA"));
   if (peft_type != "LORA") {
-    return Status::NotSupported(what + ": peft_type '" + peft_type + "' is not supported (LORA only)");
+    return Status::NotSupported(what + ": peft_type '" + peft_type +
+                                "' is not supported (LORA only)");
   }
   if (j.contains("task_type") && !j["task_type"].is_null()) {
-    std::string t = j["task_type"].is_string() ? j["task_type"].get<std::string>() : j["task_type"].dump();
+    std::string t =
+        j["task_type"].is_string() ? j["task_type"].get<std::string>() : j["task_type"].dump();
     if (t != "CAUSAL_LM") {
       c.warnings.push_back(what + ": task_type '" + t +
                            "' is not CAUSAL_LM; applying the adapter to the causal LM anyway");
@@ -111,8 +142,9 @@ Result<LoraConfig> ParseLoraConfig(const Json& j, const std::string& what) {
   }
   if (j.value("fan_in_fan_out", false)) {
     // PEFT itself resets this for nn.Linear targets (Qwen3 has no Conv1D).
-    c.warnings.push_back(what + ": fan_in_fan_out=true does not apply to nn.Linear modules; "
-                                "ignored, as PEFT does");
+    c.warnings.push_back(what +
+                         ": fan_in_fan_out=true does not apply to nn.Linear modules; "
+                         "ignored, as PEFT does");
   }
   if (auto it = j.find("layer_replication"); it != j.end() && !it->is_null()) {
     return Status::NotSupported(what + ": layer_replication is not supported");
@@ -159,10 +191,12 @@ Result<LoraConfig> ParseLoraConfig(const Json& j, const std::string& what) {
   for (const char* field : {"rank_pattern", "alpha_pattern"}) {
     auto it = j.find(field);
     if (it == j.end() || it->is_null()) continue;
-    if (!it->is_object()) return Status::InvalidArgument(what + ": " + field + " must be an object");
+    if (!it->is_object())
+      return Status::InvalidArgument(what + ": " + field + " must be an object");
     for (auto p = it->begin(); p != it->end(); ++p) {
       if (!p->is_number()) {
-        return Status::InvalidArgument(what + ": " + field + "['" + p.key() + "'] must be a number");
+        return Status::InvalidArgument(what + ": " + field + "['" + p.key() +
+                                       "'] must be a number");
       }
       if (std::string(field) == "rank_pattern") {
         c.rank_pattern[p.key()] = p->get<int64_t>();
@@ -229,9 +263,10 @@ Result<std::unique_ptr<LoraAdapter>> LoraAdapter::Open(const std::string& dir) {
   }
   if (!fs::exists(st_path, ec)) {
     if (fs::exists(fs::path(dir) / "adapter_model.bin", ec)) {
-      return Status::NotSupported(dir + ": adapter_model.bin is a pickled PyTorch file, which "
-                                        "ccguard does not load (it can run code); convert it "
-                                        "to adapter_model.safetensors");
+      return Status::NotSupported(dir +
+                                  ": adapter_model.bin is a pickled PyTorch file, which "
+                                  "ccguard does not load (it can run code); convert it "
+                                  "to adapter_model.safetensors");
     }
     return Status::NotFound(dir + ": no adapter_model.safetensors");
   }
@@ -308,10 +343,10 @@ Status MergeLora(const TensorView& base, const LoraPair& lora, std::vector<float
   if (base.shape.size() != 2) return Status::InvalidArgument(base.name + ": not a matrix");
   const int64_t n_out = base.shape[0], n_in = base.shape[1], r = lora.a->shape[0];
   if (lora.a->shape[1] != n_in || lora.b->shape[0] != n_out || lora.b->shape[1] != r) {
-    return Status::InvalidArgument("LoRA for '" + base.name + "' does not fit the base model: base " +
-                                   base.ShapeString() + ", lora_A " + lora.a->ShapeString() +
-                                   ", lora_B " + lora.b->ShapeString() +
-                                   " (is the adapter for another base model?)");
+    return Status::InvalidArgument(
+        "LoRA for '" + base.name + "' does not fit the base model: base " + base.ShapeString() +
+        ", lora_A " + lora.a->ShapeString() + ", lora_B " + lora.b->ShapeString() +
+        " (is the adapter for another base model?)");
   }
   out->resize(static_cast<size_t>(n_out * n_in));
   CCG_RETURN_IF_ERROR(ConvertToF32(base.dtype, base.data, out->size(), out->data()));

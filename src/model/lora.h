@@ -25,12 +25,12 @@ struct LoraConfig {
   double lora_alpha = 8;
   bool use_rslora = false;
   // target_modules: exactly one of these forms is used.
-  std::vector<std::string> target_names;  // list form: suffix match on ".name"
+  std::vector<std::string> target_names;    // list form: suffix match on ".name"
   std::optional<std::string> target_regex;  // string form: full match of the module key
   bool all_linear = false;                  // "all-linear"
   std::optional<std::vector<int64_t>> layers_to_transform;
-  std::map<std::string, int64_t> rank_pattern;   // key suffix -> r
-  std::map<std::string, double> alpha_pattern;   // key suffix -> alpha
+  std::map<std::string, int64_t> rank_pattern;  // key suffix -> r
+  std::map<std::string, double> alpha_pattern;  // key suffix -> alpha
   std::string base_model_name_or_path;
   std::vector<std::string> warnings;  // human-readable, for the caller to print
 

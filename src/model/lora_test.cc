@@ -31,7 +31,8 @@ std::string MakeAdapter(const std::string& name, const Json& config,
 }
 
 std::vector<TensorToWrite> QPair(int layer, int64_t r, int64_t in = 32, int64_t out = 64) {
-  const std::string p = "base_model.model.model.layers." + std::to_string(layer) + ".self_attn.q_proj.";
+  const std::string p =
+      "base_model.model.model.layers." + std::to_string(layer) + ".self_attn.q_proj.";
   return {F32Tensor(p + "lora_A.weight", {r, in}, std::vector<float>(r * in, 0.01f)),
           F32Tensor(p + "lora_B.weight", {out, r}, std::vector<float>(out * r, 0.02f))};
 }
@@ -179,7 +180,8 @@ TEST(LoraTest, RefusesBrokenPairsAndRanks) {
 // layers) is refused when bound to the model, naming the tensor.
 TEST(LoraTest, RefusesAdapterForAnotherBaseModel) {
   Json j = BaseConfig();
-  auto a = LoraAdapter::Open(MakeAdapter("other_hidden", j, QPair(0, 8, /*in=*/2048, /*out=*/2048)));
+  auto a =
+      LoraAdapter::Open(MakeAdapter("other_hidden", j, QPair(0, 8, /*in=*/2048, /*out=*/2048)));
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   auto m = Qwen3Model::Load(kFix + "/tiny-a/base", a->get());
   ASSERT_FALSE(m.ok());

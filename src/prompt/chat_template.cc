@@ -13,7 +13,9 @@ namespace fs = std::filesystem;
 
 // Marker that stands for message i while locating content in the output.
 std::string Marker(size_t i) {
-  return "\xEE\x80\x80" "ccguard-content-" + std::to_string(i) + "\xEE\x80\x81";
+  return "\xEE\x80\x80"
+         "ccguard-content-" +
+         std::to_string(i) + "\xEE\x80\x81";
 }
 
 }  // namespace
@@ -65,8 +67,9 @@ Result<ChatTemplate> ChatTemplate::FromModelDir(const std::string& dir) {
   }
   auto it = cfg.find("chat_template");
   if (it == cfg.end() || it->is_null()) {
-    return Status::NotFound(dir + ": no chat template (neither chat_template.jinja nor "
-                                  "tokenizer_config.json's chat_template)");
+    return Status::NotFound(dir +
+                            ": no chat template (neither chat_template.jinja nor "
+                            "tokenizer_config.json's chat_template)");
   }
   if (it->is_string()) return FromSource(it->get<std::string>(), cfg_path.string(), specials);
   if (it->is_array()) {
@@ -82,8 +85,7 @@ Result<ChatTemplate> ChatTemplate::FromModelDir(const std::string& dir) {
 }
 
 Result<std::string> ChatTemplate::Render(const std::vector<ChatMessage>& messages,
-                                         bool add_generation_prompt,
-                                         bool enable_thinking) const {
+                                         bool add_generation_prompt, bool enable_thinking) const {
   Json ctx = special_tokens_;
   Json msgs = Json::array();
   for (const auto& m : messages) msgs.push_back({{"role", m.role}, {"content", m.content}});
@@ -113,8 +115,10 @@ Result<RenderedPrompt> ChatTemplate::RenderWithSpans(const std::vector<ChatMessa
     size_t at = skeleton.find(mk, pos);
     if (at == std::string::npos || skeleton.find(mk, at + mk.size()) != std::string::npos) {
       if (messages[i].content.empty()) continue;
-      return Status::NotSupported(what_ + ": the chat template does not copy the content of "
-                                          "message " + std::to_string(i) +
+      return Status::NotSupported(what_ +
+                                  ": the chat template does not copy the content of "
+                                  "message " +
+                                  std::to_string(i) +
                                   " verbatim, so it cannot be tokenized literally; use "
                                   "--hf-special-tokens to tokenize the rendered text as is");
     }
@@ -125,8 +129,9 @@ Result<RenderedPrompt> ChatTemplate::RenderWithSpans(const std::vector<ChatMessa
   }
   rebuilt.append(skeleton, pos, std::string::npos);
   if (rebuilt != out.text) {
-    return Status::NotSupported(what_ + ": the chat template transforms message content, so it "
-                                        "cannot be tokenized literally; use --hf-special-tokens");
+    return Status::NotSupported(what_ +
+                                ": the chat template transforms message content, so it "
+                                "cannot be tokenized literally; use --hf-special-tokens");
   }
   return out;
 }

@@ -49,8 +49,7 @@ class ChatTemplate {
   // The exact text transformers would render (add_generation_prompt,
   // enable_thinking=false unless `enable_thinking`).
   Result<std::string> Render(const std::vector<ChatMessage>& messages,
-                             bool add_generation_prompt = true,
-                             bool enable_thinking = false) const;
+                             bool add_generation_prompt = true, bool enable_thinking = false) const;
 
   // Render() plus the spans of the message contents. Fails if the template
   // transforms content in a way that hides where it ends up.

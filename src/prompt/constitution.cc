@@ -72,7 +72,8 @@ const std::string& Constitution::DefaultJsonText() {
 const Constitution& Constitution::Default() {
   static const Constitution c = [] {
     auto j = ParseJson(DefaultJsonText(), "embedded default constitution");
-    auto r = j.ok() ? FromJson(*j, "embedded default constitution") : Result<Constitution>(j.status());
+    auto r =
+        j.ok() ? FromJson(*j, "embedded default constitution") : Result<Constitution>(j.status());
     if (!r.ok()) {
       // The embedded constitution is tested; failing here is a build defect.
       std::fprintf(stderr, "ccguard: %s\n", r.status().ToString().c_str());
@@ -96,8 +97,9 @@ Result<Constitution> Constitution::ParseConstitution(const Json& j, const std::s
     c.safe_label_ = it->value("safe", c.safe_label_);
     c.unsafe_label_ = it->value("unsafe", c.unsafe_label_);
     if (c.safe_label_.empty() || c.unsafe_label_.empty() || c.safe_label_ == c.unsafe_label_) {
-      return Status::InvalidArgument(what + ": labels.safe and labels.unsafe must be distinct, "
-                                            "non-empty words");
+      return Status::InvalidArgument(what +
+                                     ": labels.safe and labels.unsafe must be distinct, "
+                                     "non-empty words");
     }
   }
   if (auto it = j.find("threshold"); it != j.end() && !it->is_null()) {
@@ -113,8 +115,10 @@ Result<Constitution> Constitution::ParseConstitution(const Json& j, const std::s
   CCG_ASSIGN_OR_RETURN(c.exchange_template_, CompileField(j, "exchange_template", what));
 
   Json cats_u = Json::array(), cats_s = Json::array();
-  for (const auto& x : c.unsafe_) cats_u.push_back({{"name", x.name}, {"description", x.description}});
-  for (const auto& x : c.safe_) cats_s.push_back({{"name", x.name}, {"description", x.description}});
+  for (const auto& x : c.unsafe_)
+    cats_u.push_back({{"name", x.name}, {"description", x.description}});
+  for (const auto& x : c.safe_)
+    cats_s.push_back({{"name", x.name}, {"description", x.description}});
   c.vars_ = {{"name", c.name_},
              {"description", j.value("description", std::string())},
              {"labels", {{"safe", c.safe_label_}, {"unsafe", c.unsafe_label_}}},
@@ -137,8 +141,8 @@ Result<std::vector<ChatMessage>> Constitution::BuildMessages(
   const jinja::Template& t = response ? *exchange_template_ : *input_template_;
   auto user = t.Render(jinja::Value::FromJson(vars));
   if (!user.ok()) {
-    return user.status().WithContext("constitution '" + name_ + "': " +
-                                     (response ? "exchange_template" : "input_template"));
+    return user.status().WithContext("constitution '" + name_ +
+                                     "': " + (response ? "exchange_template" : "input_template"));
   }
   return std::vector<ChatMessage>{{"system", system_message_}, {"user", std::move(user).value()}};
 }

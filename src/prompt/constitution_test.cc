@@ -20,8 +20,8 @@ TEST(ConstitutionTest, DefaultCoversTheProxyCategories) {
   }
   std::string safe;
   for (const auto& x : c.safe_categories()) safe += x.description + "\n";
-  for (const char* must : {"chemistry homework", "Safety advice", "Stories", "history",
-                           "killing a process"}) {
+  for (const char* must :
+       {"chemistry homework", "Safety advice", "Stories", "history", "killing a process"}) {
     EXPECT_NE(safe.find(must), std::string::npos) << must;
   }
   EXPECT_NE(c.system_message().find("Answer with exactly one word: safe or unsafe."),

@@ -156,14 +156,16 @@ std::unique_ptr<KvCache> Classifier::CacheFor(const std::vector<int32_t>& tokens
   int64_t best_len = 0;
   for (const auto& p : prefixes_) {
     // At least one token must run, to produce the logits.
-    const int64_t l = std::min(CommonPrefix(tokens, p.ids), static_cast<int64_t>(tokens.size()) - 1);
+    const int64_t l =
+        std::min(CommonPrefix(tokens, p.ids), static_cast<int64_t>(tokens.size()) - 1);
     if (l > best_len) {
       best = &p;
       best_len = l;
     }
   }
   *reused = best_len;
-  return best ? engine_->model().NewCache(best->cache.get(), best_len) : engine_->model().NewCache();
+  return best ? engine_->model().NewCache(best->cache.get(), best_len)
+              : engine_->model().NewCache();
 }
 
 std::vector<Result<ItemScore>> Classifier::ScoreTokens(
@@ -206,8 +208,8 @@ std::vector<Result<ItemScore>> Classifier::ScoreTokens(
       const auto& s = seqs[w.index];
       const int64_t n = static_cast<int64_t>(s.size()) - w.reused;
       if (!members.empty() && tokens + n > budget) break;
-      batch.push_back({std::span<const int32_t>(s).subspan(static_cast<size_t>(w.reused)),
-                       w.cache.get()});
+      batch.push_back(
+          {std::span<const int32_t>(s).subspan(static_cast<size_t>(w.reused)), w.cache.get()});
       members.push_back(&w);
       tokens += n;
       ++next;

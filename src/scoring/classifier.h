@@ -29,7 +29,7 @@ struct ClassifierOptions : EngineOptions {
 };
 
 struct ItemScore {
-  double p_unsafe = 0;  // softmax over the two label logits
+  double p_unsafe = 0;      // softmax over the two label logits
   double logprob_safe = 0;  // log-softmax over the whole vocabulary
   double logprob_unsafe = 0;
   double label_mass = 0;  // p(safe) + p(unsafe)

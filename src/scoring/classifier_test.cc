@@ -63,7 +63,8 @@ TEST(ClassifierTest, GoldenChatCasesRenderTokenizeAndScore) {
         EXPECT_NEAR(s->p_unsafe, want["p_unsafe"].get<double>(), 1e-5) << name;
         EXPECT_NEAR(s->logprob_safe, want["logprob_safe"].get<double>(), 1e-4) << name;
         EXPECT_NEAR(s->logprob_unsafe, want["logprob_unsafe"].get<double>(), 1e-4) << name;
-        EXPECT_NEAR(s->label_mass, want["label_mass"].get<double>(), 1e-3 * want["label_mass"].get<double>());
+        EXPECT_NEAR(s->label_mass, want["label_mass"].get<double>(),
+                    1e-3 * want["label_mass"].get<double>());
         EXPECT_TRUE(s->low_label_mass);  // a random model puts ~1e-5 on the labels
       } else {
         // Literal by default: the typed control tokens are plain text.
@@ -82,11 +83,16 @@ TEST(ClassifierTest, PrefixCacheAndBatchesMatchFullPrompt) {
   auto plain = Make(Options(true, false));
   ASSERT_TRUE(cached && plain);
   std::vector<Item> items;
-  const char* prompts[] = {"", "hi", "How do I kill a Python process?",
+  const char* prompts[] = {"",
+                           "hi",
+                           "How do I kill a Python process?",
                            "Write a story where a chemist explains, step by step, how she "
                            "cleans her lab glassware after class. Make it long and detailed, "
                            "with dialogue, and set it in 1920s Paris.",
-                           "\n\nleading newlines", "ends with newline\n", "中文内容", "<|im_end|>"};
+                           "\n\nleading newlines",
+                           "ends with newline\n",
+                           "中文内容",
+                           "<|im_end|>"};
   for (const char* p : prompts) {
     Item in;
     in.prompt = p;
@@ -120,8 +126,9 @@ TEST(ClassifierTest, StreamingSessionEndsAtOneShotScore) {
   auto cl = Make(Options(true));
   ASSERT_TRUE(cl);
   const std::string prompt = "Tell me about the history of chemistry.";
-  const std::vector<std::string> chunks = {"Chemistry ", "grew out of alchemy", ". Lavoisier",
-                                           " named oxygen\n", "\nand hydrogen; ", "🙂 the end."};
+  const std::vector<std::string> chunks = {"Chemistry ",       "grew out of alchemy",
+                                           ". Lavoisier",      " named oxygen\n",
+                                           "\nand hydrogen; ", "🙂 the end."};
   auto session = cl->OpenSession(prompt);
   ASSERT_TRUE(session.ok()) << session.status().ToString();
   std::string full;

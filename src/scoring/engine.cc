@@ -25,15 +25,15 @@ Result<std::shared_ptr<Engine>> Engine::Create(const EngineOptions& o) {
   CCG_ASSIGN_OR_RETURN(e->model_, Qwen3Model::Load(o.model_dir, adapter.get(), mo));
   e->warnings_ = e->model_->warnings();
   if (e->tokenizer_->vocab_size() > e->model_->config().vocab_size) {
-    return Status::InvalidArgument(o.model_dir + ": the tokenizer has " +
-                                   std::to_string(e->tokenizer_->vocab_size()) +
-                                   " tokens but the model's vocab_size is " +
-                                   std::to_string(e->model_->config().vocab_size));
+    return Status::InvalidArgument(
+        o.model_dir + ": the tokenizer has " + std::to_string(e->tokenizer_->vocab_size()) +
+        " tokens but the model's vocab_size is " + std::to_string(e->model_->config().vocab_size));
   }
   return e;
 }
 
-Result<std::vector<int32_t>> Engine::EncodeMessages(const std::vector<ChatMessage>& messages) const {
+Result<std::vector<int32_t>> Engine::EncodeMessages(
+    const std::vector<ChatMessage>& messages) const {
   if (options_.hf_special_tokens) {
     CCG_ASSIGN_OR_RETURN(std::string text, chat_template_->Render(messages));
     return tokenizer_->Encode(text, /*parse_special=*/true);

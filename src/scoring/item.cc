@@ -25,7 +25,8 @@ Result<Item> ItemFromJson(const Json& j, size_t max_bytes) {
   }
   Item item;
   if (auto it = j.find("id"); it != j.end()) item.id = *it;
-  const int forms = static_cast<int>(j.contains("text")) + static_cast<int>(j.contains("messages")) +
+  const int forms = static_cast<int>(j.contains("text")) +
+                    static_cast<int>(j.contains("messages")) +
                     static_cast<int>(j.contains("prompt"));
   if (forms != 1) {
     return Status::InvalidArgument(

@@ -12,8 +12,8 @@
 // Added-token ids are the ones Hugging Face (0.23) gives: the vocabulary id
 // if the content is in the model vocabulary, else N, N + 1, ... in file
 // order, N being the number of vocabulary entries. For a consistent file
-// (such as Qwen's) these are the "id" fields. Like Hugging Face, IdToToken and Decode give an added token
-// with normalized=true as its normalized content.
+// (such as Qwen's) these are the "id" fields. Like Hugging Face, IdToToken and Decode give an added
+// token with normalized=true as its normalized content.
 //
 // A Tokenizer is immutable after loading and safe to use from several
 // threads at once (the BPE cache is internally synchronized).

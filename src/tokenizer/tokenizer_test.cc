@@ -140,7 +140,8 @@ TEST_F(QwenTokenizerTest, LiteralSpans) {
 
   const std::string plain = head + "\n\n\nWhat is 2+2?\n" + tail;
   std::vector<std::pair<size_t, size_t>> plain_spans = {{head.size(), plain.size() - tail.size()}};
-  EXPECT_EQ(tokenizer_->EncodeWithLiteralSpans(plain, plain_spans).value(), MustEncode(plain, true));
+  EXPECT_EQ(tokenizer_->EncodeWithLiteralSpans(plain, plain_spans).value(),
+            MustEncode(plain, true));
   // A span that touches a special token only partly still blocks it.
   std::vector<std::pair<size_t, size_t>> partial = {{3, 4}};
   auto p = tokenizer_->EncodeWithLiteralSpans(head, partial).value();

@@ -1,10 +1,9 @@
 // JSON parsing with errors that name the file and position (nlohmann-json).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "util/status.h"
 

@@ -69,9 +69,9 @@ void ProgressBar::Draw(bool final) {
   bar.resize(width, '.');
   const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : -1;
   std::fprintf(stderr, "\r%s [%s] %5.1f%% %llu/%llu  %s  ETA %s   %s", label_.c_str(), bar.c_str(),
-               pct, static_cast<unsigned long long>(done_),
-               static_cast<unsigned long long>(total_), FormatRate(rate, unit_).c_str(),
-               final ? "0s" : FormatDuration(eta).c_str(), final ? "\n" : "");
+               pct, static_cast<unsigned long long>(done_), static_cast<unsigned long long>(total_),
+               FormatRate(rate, unit_).c_str(), final ? "0s" : FormatDuration(eta).c_str(),
+               final ? "\n" : "");
   std::fflush(stderr);
 }
 

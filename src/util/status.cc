@@ -4,14 +4,22 @@ namespace ccguard {
 
 const char* Status::CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "OK";
-    case Code::kInvalidArgument: return "invalid argument";
-    case Code::kNotFound: return "not found";
-    case Code::kCorruption: return "corruption";
-    case Code::kNotSupported: return "not supported";
-    case Code::kIOError: return "I/O error";
-    case Code::kResourceExhausted: return "resource exhausted";
-    case Code::kInternal: return "internal error";
+    case Code::kOk:
+      return "OK";
+    case Code::kInvalidArgument:
+      return "invalid argument";
+    case Code::kNotFound:
+      return "not found";
+    case Code::kCorruption:
+      return "corruption";
+    case Code::kNotSupported:
+      return "not supported";
+    case Code::kIOError:
+      return "I/O error";
+    case Code::kResourceExhausted:
+      return "resource exhausted";
+    case Code::kInternal:
+      return "internal error";
   }
   return "unknown";
 }

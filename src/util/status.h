@@ -17,23 +17,29 @@ class Status {
  public:
   enum class Code {
     kOk = 0,
-    kInvalidArgument,   // bad input from the caller (request, flag, item)
-    kNotFound,          // a file, tensor, key or resource is missing
-    kCorruption,        // a file is malformed or truncated
-    kNotSupported,      // valid but unsupported (architecture, adapter feature)
-    kIOError,           // the operating system refused (open, read, mmap)
-    kResourceExhausted, // a limit was hit (size, tokens, sessions)
-    kInternal,          // a bug: an invariant did not hold
+    kInvalidArgument,    // bad input from the caller (request, flag, item)
+    kNotFound,           // a file, tensor, key or resource is missing
+    kCorruption,         // a file is malformed or truncated
+    kNotSupported,       // valid but unsupported (architecture, adapter feature)
+    kIOError,            // the operating system refused (open, read, mmap)
+    kResourceExhausted,  // a limit was hit (size, tokens, sessions)
+    kInternal,           // a bug: an invariant did not hold
   };
 
   Status() = default;
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return Status(Code::kInvalidArgument, std::move(msg)); }
+  static Status InvalidArgument(std::string msg) {
+    return Status(Code::kInvalidArgument, std::move(msg));
+  }
   static Status NotFound(std::string msg) { return Status(Code::kNotFound, std::move(msg)); }
   static Status Corruption(std::string msg) { return Status(Code::kCorruption, std::move(msg)); }
-  static Status NotSupported(std::string msg) { return Status(Code::kNotSupported, std::move(msg)); }
+  static Status NotSupported(std::string msg) {
+    return Status(Code::kNotSupported, std::move(msg));
+  }
   static Status IOError(std::string msg) { return Status(Code::kIOError, std::move(msg)); }
-  static Status ResourceExhausted(std::string msg) { return Status(Code::kResourceExhausted, std::move(msg)); }
+  static Status ResourceExhausted(std::string msg) {
+    return Status(Code::kResourceExhausted, std::move(msg));
+  }
   static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
 
   bool ok() const { return code_ == Code::kOk; }
@@ -56,7 +62,7 @@ class Status {
 template <class T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     assert(!status_.ok() && "Result constructed from an OK status without a value");
     if (status_.ok()) status_ = Status::Internal("Result constructed from OK status without value");
@@ -83,10 +89,10 @@ class Result {
 #define CCG_CONCAT(a, b) CCG_CONCAT_INNER(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define CCG_RETURN_IF_ERROR(expr)                    \
-  do {                                               \
-    ::ccguard::Status ccg_status_ = (expr);          \
-    if (!ccg_status_.ok()) return ccg_status_;       \
+#define CCG_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::ccguard::Status ccg_status_ = (expr);    \
+    if (!ccg_status_.ok()) return ccg_status_; \
   } while (0)
 
 // `lhs = value of expr` (a Result<T>), or returns its Status from the

@@ -23,7 +23,8 @@ TEST(ThreadPoolTest, GrainAlignsChunks) {
   ThreadPool pool(2);
   std::atomic<int> bad{0};
   pool.ParallelFor(
-      100, [&](size_t b, size_t e) {
+      100,
+      [&](size_t b, size_t e) {
         if (b % 16 != 0 || (e != 100 && e % 16 != 0)) bad++;
       },
       16);

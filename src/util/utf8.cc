@@ -48,7 +48,8 @@ bool IsValidUtf8(std::string_view s, size_t* error_offset) {
 Status CheckUtf8(std::string_view s, std::string_view what) {
   size_t off = 0;
   if (IsValidUtf8(s, &off)) return Status::Ok();
-  return Status::InvalidArgument(std::string(what) + ": invalid UTF-8 at byte " + std::to_string(off));
+  return Status::InvalidArgument(std::string(what) + ": invalid UTF-8 at byte " +
+                                 std::to_string(off));
 }
 
 void AppendUtf8(uint32_t cp, std::string* out) {
