@@ -1,0 +1,101 @@
+// Qwen3Model::Load refusals: every tensor config.json implies must be present
+// with its shape and a float dtype; sharded folders load like single files.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "model/qwen3_model.h"
+#include "weights/safetensors_writer.h"
+
+namespace ccguard {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kBase = std::string(CCGUARD_FIXTURES) + "/tiny-a/base";
+
+// Copies the fixture's tensors, letting `edit` drop or change some, into a
+// new model folder (config.json copied alongside).
+std::string MakeModel(const std::string& name,
+                      const std::function<bool(TensorToWrite*)>& edit) {
+  auto store = WeightStore::OpenModelDir(kBase);
+  EXPECT_TRUE(store.ok());
+  std::vector<TensorToWrite> tensors;
+  for (const auto& n : (*store)->Names()) {
+    const TensorView* v = (*store)->Find(n);
+    TensorToWrite t{n, v->dtype, v->shape, std::vector<uint8_t>(v->data, v->data + v->nbytes)};
+    if (edit(&t)) tensors.push_back(std::move(t));
+  }
+  fs::path dir = fs::path(::testing::TempDir()) / ("qwen3_model_load_test_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy_file(kBase + "/config.json", dir / "config.json");
+  EXPECT_TRUE(WriteSafetensors((dir / "model.safetensors").string(), tensors).ok());
+  return dir.string();
+}
+
+Status LoadStatus(const std::string& dir) {
+  auto m = Qwen3Model::Load(dir, nullptr);
+  return m.ok() ? Status::Ok() : m.status();
+}
+
+TEST(Qwen3ModelLoadTest, MissingTensor) {
+  const std::string t = "model.layers.1.mlp.up_proj.weight";
+  Status s = LoadStatus(MakeModel("missing", [&](TensorToWrite* w) { return w->name != t; }));
+  EXPECT_EQ(s.code(), Status::Code::kNotFound);
+  EXPECT_NE(s.message().find(t), std::string::npos) << s.message();
+}
+
+TEST(Qwen3ModelLoadTest, WrongShape) {
+  const std::string t = "model.layers.0.self_attn.k_norm.weight";
+  Status s = LoadStatus(MakeModel("shape", [&](TensorToWrite* w) {
+    if (w->name == t) {
+      w->shape = {8};
+      w->bytes.resize(16);
+    }
+    return true;
+  }));
+  EXPECT_NE(s.message().find(t), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("[8]"), std::string::npos);
+  EXPECT_NE(s.message().find("[16]"), std::string::npos);
+}
+
+TEST(Qwen3ModelLoadTest, NonFloatDtype) {
+  const std::string t = "model.norm.weight";
+  Status s = LoadStatus(MakeModel("dtype", [&](TensorToWrite* w) {
+    if (w->name == t) {
+      w->dtype = DType::kI16;
+    }
+    return true;
+  }));
+  EXPECT_EQ(s.code(), Status::Code::kNotSupported);
+  EXPECT_NE(s.message().find("I16"), std::string::npos) << s.message();
+}
+
+TEST(Qwen3ModelLoadTest, UntiedHeadRequiresLmHead) {
+  std::string dir = MakeModel("untied", [](TensorToWrite*) { return true; });
+  Json cfg = *ReadJsonFile(dir + "/config.json");
+  cfg["tie_word_embeddings"] = false;
+  std::ofstream(dir + "/config.json") << cfg.dump();
+  Status s = LoadStatus(dir);
+  EXPECT_NE(s.message().find("lm_head.weight"), std::string::npos) << s.message();
+}
+
+TEST(Qwen3ModelLoadTest, ConfigShapeMismatch) {
+  std::string dir = MakeModel("hidden", [](TensorToWrite*) { return true; });
+  Json cfg = *ReadJsonFile(dir + "/config.json");
+  cfg["intermediate_size"] = 128;
+  std::ofstream(dir + "/config.json") << cfg.dump();
+  Status s = LoadStatus(dir);
+  EXPECT_NE(s.message().find("config.json implies"), std::string::npos) << s.message();
+}
+
+TEST(Qwen3ModelLoadTest, RewrittenCopyLoadsCleanly) {
+  auto m = Qwen3Model::Load(MakeModel("extra", [](TensorToWrite*) { return true; }), nullptr);
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE((*m)->warnings().empty());
+}
+
+}  // namespace
+}  // namespace ccguard
