@@ -3,8 +3,13 @@
 // input lines failed (each got an error line; the others were processed).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
+
+namespace CLI {
+class App;
+}
 
 namespace ccguard::cli {
 
@@ -27,6 +32,8 @@ struct EvalFlags {
   int batch_size = 16;
 };
 
+// ccguard pull REPO[@REVISION]: downloads into the Hugging Face cache, prints the snapshot folder.
+int RunPull(const std::string& repo_ref);
 int RunTokenize(const std::string& model, bool literal);
 int RunScore(const ModelFlags& flags, bool dump_prompt, int batch_size);
 int RunClassify(const ModelFlags& flags, const std::string& text,
@@ -34,6 +41,12 @@ int RunClassify(const ModelFlags& flags, const std::string& text,
 int RunEval(const EvalFlags& flags);
 int RunMetrics(const std::string& scores, const std::string& out, double threshold,
                const std::string& sweep_on);
+// `ccguard serve` (docs/server.md): AddServeCommand registers the subcommand
+// and its flags on `app` (values land in **flags); RunServe runs it.
+struct ServeFlags;
+CLI::App* AddServeCommand(CLI::App* app, std::shared_ptr<ServeFlags>* flags);
+int RunServe(const ServeFlags& flags);
+
 int RunCalibrate(const std::string& scores, double target_fpr, const std::string& on,
                  const std::string& constitution_in, const std::string& constitution_out);
 

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "cli/model_ref.h"
+#include "hub/resolve.h"
 
 namespace ccguard::cli {
 
@@ -13,16 +13,23 @@ void PrintWarning(const std::string& w) {
   std::fprintf(stderr, "ccguard: warning: %s\n", w.c_str());
 }
 
+hub::ResolveOptions HubOptions() {
+  hub::ResolveOptions o;
+  o.progress = true;
+  o.warn = PrintWarning;
+  return o;
+}
+
 std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags) {
   ClassifierOptions o;
-  auto model = ResolveModelRef(flags.model);
+  auto model = hub::ResolveModelRef(flags.model, HubOptions());
   if (!model.ok()) {
     PrintError(model.status().WithContext("--model"));
     return nullptr;
   }
   o.model_dir = *model;
   if (!flags.no_adapter) {
-    auto adapter = ResolveModelRef(flags.adapter);
+    auto adapter = hub::ResolveModelRef(flags.adapter, HubOptions());
     if (!adapter.ok()) {
       PrintError(
           adapter.status().WithContext("--adapter (use --no-adapter to score with the "

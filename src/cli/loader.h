@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "hub/resolve.h"
 #include "scoring/classifier.h"
 
 namespace ccguard::cli {
@@ -15,5 +16,9 @@ std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags);
 // Prints "ccguard: error: <status>" to stderr.
 void PrintError(const Status& s);
 void PrintWarning(const std::string& w);
+
+// Hub settings for --model/--adapter and `pull`: the environment (HF_HUB_CACHE, HF_ENDPOINT,
+// HF_TOKEN, HF_HUB_OFFLINE, ...), a progress display on stderr, warnings via PrintWarning.
+hub::ResolveOptions HubOptions();
 
 }  // namespace ccguard::cli

@@ -6,14 +6,13 @@
 
 #include "cli/commands.h"
 #include "cli/loader.h"
-#include "cli/model_ref.h"
 #include "tokenizer/tokenizer.h"
 #include "util/json_file.h"
 
 namespace ccguard::cli {
 
 int RunTokenize(const std::string& model, bool literal) {
-  auto dir = ResolveModelRef(model);
+  auto dir = hub::ResolveModelRef(model, HubOptions());
   if (!dir.ok()) {
     PrintError(dir.status().WithContext("--model"));
     return 1;

@@ -29,8 +29,9 @@ GOLDEN = load("tiny-a", "golden.json")
 TOK_GOLDEN = load("tokenizer", "qwen3-golden.json")
 
 
-def run(args, stdin=b"", check_rc=None):
-    p = subprocess.run([BIN] + args, input=stdin, capture_output=True, timeout=600)
+def run(args, stdin=b"", check_rc=None, env=None):
+    p = subprocess.run([BIN] + args, input=stdin, capture_output=True, timeout=600,
+                       env=None if env is None else {**os.environ, **env})
     if p.returncode < 0:
         raise AssertionError(f"ccguard crashed with signal {-p.returncode}: {p.stderr.decode()}")
     if check_rc is not None and p.returncode != check_rc:
@@ -172,8 +173,12 @@ class ClassifyTest(unittest.TestCase):
     def test_missing_model_is_a_clear_error(self):
         p = run(["classify", "--model", "/nonexistent/model", "--no-adapter", "x"], b"", 1)
         self.assertIn("/nonexistent/model", p.stderr.decode())
-        p = run(["classify", "--model", "NoSuchOrg/no-such-model", "--no-adapter", "x"], b"", 1)
-        self.assertIn("Hugging Face cache", p.stderr.decode())
+        with tempfile.TemporaryDirectory() as cache:
+            p = run(["classify", "--model", "NoSuchOrg/no-such-model", "--no-adapter", "x"], b"", 1,
+                    env={"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": cache})
+        err = p.stderr.decode()
+        self.assertIn("NoSuchOrg/no-such-model", err)
+        self.assertIn("HF_HUB_OFFLINE", err)
 
 
 class BrokenModelTest(unittest.TestCase):
