@@ -38,20 +38,18 @@ bool IsOneOf(std::string_view name, const std::string_view (&names)[N]) {
 }
 
 constexpr std::string_view kStrMethods[] = {
-    "capitalize", "casefold",   "center",    "count",      "endswith",   "find",
-    "format",     "index",      "isalnum",   "isalpha",    "isdecimal",  "isdigit",
-    "islower",    "isnumeric",  "isspace",   "istitle",    "isupper",    "join",
-    "ljust",      "lower",      "lstrip",    "partition",  "removeprefix", "removesuffix",
-    "replace",    "rfind",      "rindex",    "rjust",      "rpartition", "rsplit",
-    "rstrip",     "split",      "splitlines", "startswith", "strip",     "swapcase",
-    "title",      "upper",      "zfill"};
-constexpr std::string_view kDictMethods[] = {"items", "keys", "values",
-                                                                  "get", "copy"};
-constexpr std::string_view kDictUnsafe[] = {"clear", "pop", "popitem",
-                                                                 "setdefault", "update"};
+    "capitalize", "casefold",  "center",     "count",      "endswith",     "find",
+    "format",     "index",     "isalnum",    "isalpha",    "isdecimal",    "isdigit",
+    "islower",    "isnumeric", "isspace",    "istitle",    "isupper",      "join",
+    "ljust",      "lower",     "lstrip",     "partition",  "removeprefix", "removesuffix",
+    "replace",    "rfind",     "rindex",     "rjust",      "rpartition",   "rsplit",
+    "rstrip",     "split",     "splitlines", "startswith", "strip",        "swapcase",
+    "title",      "upper",     "zfill"};
+constexpr std::string_view kDictMethods[] = {"items", "keys", "values", "get", "copy"};
+constexpr std::string_view kDictUnsafe[] = {"clear", "pop", "popitem", "setdefault", "update"};
 constexpr std::string_view kListMethods[] = {"count", "index", "copy"};
-constexpr std::string_view kListUnsafe[] = {
-    "append", "clear", "extend", "insert", "pop", "remove", "reverse", "sort"};
+constexpr std::string_view kListUnsafe[] = {"append", "clear",  "extend",  "insert",
+                                            "pop",    "remove", "reverse", "sort"};
 
 Value BoundMethod(const Value& self, std::string_view name) {
   std::string n(name);
@@ -66,7 +64,7 @@ std::optional<Value> LookupMethod(const Value& obj, std::string_view name) {
     if (IsOneOf(name, kDictMethods)) return BoundMethod(obj, name);
     if (IsOneOf(name, kDictUnsafe)) return Unsafe(obj, name);
   }
-  if (obj.is_list()) {
+  if (obj.is_sequence()) {
     if (IsOneOf(name, kListMethods)) return BoundMethod(obj, name);
     if (!obj.is_tuple() && IsOneOf(name, kListUnsafe)) return Unsafe(obj, name);
   }
@@ -80,8 +78,8 @@ Value StrList(std::vector<std::string> parts) {
   return Value::List(std::move(items));
 }
 
-Result<bool> AffixMatch(const std::string& s, const Value& affix, const BoundArgs& b,
-                        bool at_end, std::string_view fn) {
+Result<bool> AffixMatch(const std::string& s, const Value& affix, const BoundArgs& b, bool at_end,
+                        std::string_view fn) {
   CCG_ASSIGN_OR_RETURN(auto start, ToOptIndex(b.Get(1), fn));
   CCG_ASSIGN_OR_RETURN(auto end, ToOptIndex(b.Get(2), fn));
   std::vector<std::string> options;
@@ -96,9 +94,8 @@ Result<bool> AffixMatch(const std::string& s, const Value& affix, const BoundArg
   } else if (affix.is_string()) {
     options.push_back(affix.string_value());
   } else {
-    return Status::InvalidArgument(std::string(fn) +
-                                   " first arg must be str or a tuple of str, not " +
-                                   affix.TypeName());
+    return Status::InvalidArgument(
+        std::string(fn) + " first arg must be str or a tuple of str, not " + affix.TypeName());
   }
   for (const auto& o : options) {
     if (at_end ? pystr::EndsWith(s, o, start, end) : pystr::StartsWith(s, o, start, end)) {
@@ -163,8 +160,7 @@ Result<Value> StrMethod(const std::string& s, std::string_view name, const CallA
     }
     return Value::String(pystr::Replace(s, old, repl, count));
   }
-  if (name == "find" || name == "rfind" || name == "index" || name == "rindex" ||
-      name == "count") {
+  if (name == "find" || name == "rfind" || name == "index" || name == "rindex" || name == "count") {
     CCG_ASSIGN_OR_RETURN(BoundArgs b, bind({"sub", "start", "end"}, 1));
     CCG_ASSIGN_OR_RETURN(std::string sub, ToStr(*b.Get(0), fn));
     CCG_ASSIGN_OR_RETURN(auto start, ToOptIndex(b.Get(1), fn));
@@ -204,7 +200,10 @@ Result<Value> StrMethod(const std::string& s, std::string_view name, const CallA
       fill = pystr::DecodeNext(f, &p);
     }
     if (width > (1 << 26)) return Status::ResourceExhausted(fn + ": width too large");
-    return Value::String(pystr::Pad(s, width, fill, name == "center" ? 0 : name == "ljust" ? -1 : 1));
+    return Value::String(pystr::Pad(s, width, fill,
+                                    name == "center"  ? 0
+                                    : name == "ljust" ? -1
+                                                      : 1));
   }
   if (name == "zfill") {
     CCG_ASSIGN_OR_RETURN(BoundArgs b, bind({"width"}, 1));
@@ -375,7 +374,7 @@ Result<Value> GetItem(const Value& obj, const Value& key) {
   if (obj.is_undefined()) return Status::InvalidArgument(obj.UndefinedMessage());
   if (obj.is_dict() && key.is_string()) {
     if (const Value* v = obj.dict_value().Find(key.string_value())) return *v;
-  } else if ((obj.is_list() || obj.is_string()) && (key.is_int() || key.is_bool())) {
+  } else if ((obj.is_sequence() || obj.is_string()) && (key.is_int() || key.is_bool())) {
     int64_t i = key.int_value();
     if (obj.is_list()) {
       const auto& items = obj.list_value();
@@ -409,13 +408,12 @@ Result<Value> GetItem(const Value& obj, const Value& key) {
   return NoElement(obj, key);
 }
 
-Result<Value> GetSlice(const Value& obj, const Value* start, const Value* stop,
-                       const Value* step) {
+Result<Value> GetSlice(const Value& obj, const Value* start, const Value* stop, const Value* step) {
   // Jinja compiles slices to plain Python subscripts, so failures are errors here (unlike
   // obj[key], which gives undefined).
   if (obj.is_undefined()) return Status::InvalidArgument(obj.UndefinedMessage());
   if (obj.is_dict()) return Status::InvalidArgument("unhashable type: 'slice'");
-  if (!obj.is_list() && !obj.is_string()) {
+  if (!obj.is_sequence() && !obj.is_string()) {
     return Status::InvalidArgument(std::string("'") + obj.TypeName() +
                                    "' object is not subscriptable");
   }
@@ -476,8 +474,7 @@ Result<std::vector<Value>> Iterate(const Value& v) {
       return chars;
     }
     default:
-      return Status::InvalidArgument(std::string("'") + v.TypeName() +
-                                     "' object is not iterable");
+      return Status::InvalidArgument(std::string("'") + v.TypeName() + "' object is not iterable");
   }
 }
 
@@ -488,6 +485,9 @@ Result<int64_t> Length(const Value& v) {
     case Value::Kind::kString:
       return static_cast<int64_t>(pystr::Length(v.string_value()));
     case Value::Kind::kList:
+      if (v.is_generator()) {
+        return Status::InvalidArgument("object of type 'generator' has no len()");
+      }
       return static_cast<int64_t>(v.list_value().size());
     case Value::Kind::kDict:
       return static_cast<int64_t>(v.dict_value().size());
@@ -505,7 +505,8 @@ Result<bool> Contains(const Value& haystack, const Value& needle) {
       if (!needle.is_string()) {
         if (needle.is_undefined()) return Status::InvalidArgument(needle.UndefinedMessage());
         return Status::InvalidArgument(std::string("'in <string>' requires string as left "
-                                                   "operand, not ") + needle.TypeName());
+                                                   "operand, not ") +
+                                       needle.TypeName());
       }
       return haystack.string_value().find(needle.string_value()) != std::string::npos;
     case Value::Kind::kList:
@@ -515,7 +516,7 @@ Result<bool> Contains(const Value& haystack, const Value& needle) {
       return false;
     case Value::Kind::kDict:
       if (!needle.is_string()) {
-        if (needle.is_list() && !needle.is_tuple()) {
+        if (needle.is_sequence() && !needle.is_tuple()) {
           return Status::InvalidArgument("unhashable type: 'list'");
         }
         return false;
@@ -530,7 +531,7 @@ Result<bool> Contains(const Value& haystack, const Value& needle) {
 Result<Value> CallMethod(const Value& self, std::string_view name, const CallArgs& args) {
   if (self.is_string()) return StrMethod(self.string_value(), name, args);
   if (self.is_dict()) return DictMethod(self, name, args);
-  if (self.is_list()) return ListMethod(self, name, args);
+  if (self.is_sequence()) return ListMethod(self, name, args);
   return Status::InvalidArgument(std::string("'") + self.TypeName() + "' object has no method '" +
                                  std::string(name) + "'");
 }

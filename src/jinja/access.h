@@ -23,8 +23,7 @@ Result<Value> GetAttr(const Value& obj, std::string_view name);
 Result<Value> GetItem(const Value& obj, const Value& key);
 // obj[start:stop:step]; null bounds are omitted ones. Unlike GetItem, slicing something
 // that cannot be sliced is an error (Jinja2 compiles slices to plain Python subscripts).
-Result<Value> GetSlice(const Value& obj, const Value* start, const Value* stop,
-                       const Value* step);
+Result<Value> GetSlice(const Value& obj, const Value* start, const Value* stop, const Value* step);
 // Iteration: list items, dict/namespace-free keys, string code points; undefined iterates
 // as empty. Other kinds are an error ("'int' object is not iterable").
 Result<std::vector<Value>> Iterate(const Value& v);

@@ -16,8 +16,27 @@ namespace ccguard::jinja::ast {
 // ---- Expressions ----
 
 enum class ExprKind {
-  kConst, kName, kList, kTuple, kDict, kGetattr, kGetitem, kSlice, kCall, kFilter, kTest,
-  kNot, kNeg, kPos, kBinary, kAnd, kOr, kConcat, kCompare, kCondExpr, kNSRef,
+  kConst,
+  kName,
+  kList,
+  kTuple,
+  kDict,
+  kGetattr,
+  kGetitem,
+  kSlice,
+  kCall,
+  kFilter,
+  kTest,
+  kNot,
+  kNeg,
+  kPos,
+  kBinary,
+  kAnd,
+  kOr,
+  kConcat,
+  kCompare,
+  kCondExpr,
+  kNSRef,
 };
 
 struct Expr {
@@ -154,8 +173,19 @@ struct NSRef : Expr {
 // ---- Statements ----
 
 enum class StmtKind {
-  kData, kPrint, kIf, kFor, kSet, kSetBlock, kMacro, kCallBlock, kFilterBlock, kWith, kBreak,
-  kContinue, kInline,
+  kData,
+  kPrint,
+  kIf,
+  kFor,
+  kSet,
+  kSetBlock,
+  kMacro,
+  kCallBlock,
+  kFilterBlock,
+  kWith,
+  kBreak,
+  kContinue,
+  kInline,
 };
 
 struct Stmt {
@@ -221,8 +251,8 @@ struct Macro : Stmt {
 
 struct CallBlock : Stmt {
   explicit CallBlock(int l) : Stmt(StmtKind::kCallBlock, l) {}
-  ExprPtr call;      // a Call expression
-  MacroDef caller;   // the body, callable as caller(...)
+  ExprPtr call;     // a Call expression
+  MacroDef caller;  // the body, callable as caller(...)
 };
 
 struct FilterBlock : Stmt {

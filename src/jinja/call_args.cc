@@ -3,8 +3,7 @@
 namespace ccguard::jinja {
 
 Result<BoundArgs> BoundArgs::Bind(std::string_view fn, const CallArgs& args,
-                                  const std::vector<std::string_view>& params,
-                                  size_t required) {
+                                  const std::vector<std::string_view>& params, size_t required) {
   BoundArgs b;
   b.values_.resize(params.size());
   b.given_.assign(params.size(), false);

@@ -86,8 +86,7 @@ Result<Value> FAbs(Runtime&, const Value& v, const CallArgs& a) {
     return Value::Int(std::llabs(v.int_value()));
   }
   if (v.is_undefined()) return Status::InvalidArgument(v.UndefinedMessage());
-  return Status::InvalidArgument(std::string("bad operand type for abs(): '") + v.TypeName() +
-                                 "'");
+  return Status::InvalidArgument(std::string("bad operand type for abs(): '") + v.TypeName() + "'");
 }
 
 Result<Value> FAttr(Runtime&, const Value& v, const CallArgs& a) {
@@ -122,7 +121,7 @@ Result<Value> FBatch(Runtime& rt, const Value& v, const CallArgs& a) {
     }
     out.push_back(Value::List(std::move(cur)));
   }
-  return Value::List(std::move(out));
+  return Value::Generator(std::move(out));
 }
 
 Result<Value> FCapitalize(Runtime&, const Value& v, const CallArgs& a) {
@@ -221,6 +220,7 @@ Result<Value> FFirst(Runtime&, const Value& v, const CallArgs& a) {
 
 Result<Value> FLast(Runtime&, const Value& v, const CallArgs& a) {
   CCG_RETURN_IF_ERROR(NoArgs("last", a));
+  if (v.is_generator()) return Status::InvalidArgument("'generator' object is not reversible");
   CCG_ASSIGN_OR_RETURN(std::vector<Value> items, Iterate(v));
   if (items.empty()) return Value::Undefined("No last item, sequence was empty.");
   return items.back();
@@ -284,10 +284,9 @@ std::optional<int64_t> ParsePyInt(const std::string& text, int64_t base) {
       prev_digit = false;
       continue;
     }
-    int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
-            : std::isalpha(static_cast<unsigned char>(c))
-                ? (c | 0x20) - 'a' + 10
-                : 99;
+    int d = std::isdigit(static_cast<unsigned char>(c))   ? c - '0'
+            : std::isalpha(static_cast<unsigned char>(c)) ? (c | 0x20) - 'a' + 10
+                                                          : 99;
     if (d >= base) return std::nullopt;
     if (v > (static_cast<uint64_t>(INT64_MAX) - d) / static_cast<uint64_t>(base)) {
       return std::nullopt;
@@ -343,7 +342,8 @@ Result<Value> FInt(Runtime&, const Value& v, const CallArgs& a) {
 
 Result<Value> FFormat(Runtime& rt, const Value& v, const CallArgs& a) {
   if (!a.args.empty() && !a.kwargs.empty()) {
-    return Status::InvalidArgument("can't handle positional and keyword arguments at the same time");
+    return Status::InvalidArgument(
+        "can't handle positional and keyword arguments at the same time");
   }
   Value args;
   if (!a.kwargs.empty()) {
@@ -403,13 +403,13 @@ Result<Value> FIndent(Runtime& rt, const Value& v, const CallArgs& a) {
 
 Result<Value> FItems(Runtime&, const Value& v, const CallArgs& a) {
   CCG_RETURN_IF_ERROR(NoArgs("items", a));
-  if (v.is_undefined()) return Value::List({});
+  if (v.is_undefined()) return Value::Generator({});
   if (!v.is_dict()) return Status::InvalidArgument("Can only get item pairs from a mapping.");
   std::vector<Value> out;
   for (const auto& [k, val] : v.dict_value().entries()) {
     out.push_back(Value::Tuple({Value::String(k), val}));
   }
-  return Value::List(std::move(out));
+  return Value::Generator(std::move(out));
 }
 
 Result<Value> FJoin(Runtime& rt, const Value& v, const CallArgs& a) {
@@ -462,13 +462,14 @@ Result<Value> FTitle(Runtime&, const Value& v, const CallArgs& a) {
 
 Result<Value> FMap(Runtime& rt, const Value& v, const CallArgs& a) {
   // Jinja's map/select/reject only iterate a truthy value (`if value: ...`).
-  if (!v.Truthy()) return Value::List({});
+  if (!v.Truthy()) return Value::Generator({});
   CCG_ASSIGN_OR_RETURN(std::vector<Value> items, Iterate(v));
   CCG_RETURN_IF_ERROR(rt.Charge(items.size()));
   std::vector<Value> out;
   out.reserve(items.size());
-  bool by_attribute = a.args.empty() && std::any_of(a.kwargs.begin(), a.kwargs.end(),
-                                                    [](auto& kw) { return kw.first == "attribute"; });
+  bool by_attribute = a.args.empty() && std::any_of(a.kwargs.begin(), a.kwargs.end(), [](auto& kw) {
+                        return kw.first == "attribute";
+                      });
   if (by_attribute) {
     CCG_ASSIGN_OR_RETURN(BoundArgs b, Bind("map", a, {"attribute", "default"}));
     std::optional<Value> def;
@@ -478,7 +479,7 @@ Result<Value> FMap(Runtime& rt, const Value& v, const CallArgs& a) {
       CCG_ASSIGN_OR_RETURN(Value x, getter(item));
       out.push_back(std::move(x));
     }
-    return Value::List(std::move(out));
+    return Value::Generator(std::move(out));
   }
   if (a.args.empty()) return Status::InvalidArgument("map requires a filter argument");
   CCG_ASSIGN_OR_RETURN(std::string name, ToStr(a.args[0], "map"));
@@ -487,13 +488,13 @@ Result<Value> FMap(Runtime& rt, const Value& v, const CallArgs& a) {
     CCG_ASSIGN_OR_RETURN(Value x, rt.CallFilter(name, item, rest));
     out.push_back(std::move(x));
   }
-  return Value::List(std::move(out));
+  return Value::Generator(std::move(out));
 }
 
 // select/reject/selectattr/rejectattr.
 Result<Value> SelectOrReject(Runtime& rt, const Value& v, const CallArgs& a, bool lookup_attr,
                              bool select) {
-  if (!v.Truthy()) return Value::List({});
+  if (!v.Truthy()) return Value::Generator({});
   CCG_ASSIGN_OR_RETURN(std::vector<Value> items, Iterate(v));
   CCG_RETURN_IF_ERROR(rt.Charge(items.size()));
   size_t off = 0;
@@ -525,7 +526,7 @@ Result<Value> SelectOrReject(Runtime& rt, const Value& v, const CallArgs& a, boo
     }
     if (r == select) out.push_back(item);
   }
-  return Value::List(std::move(out));
+  return Value::Generator(std::move(out));
 }
 
 Result<Value> FSelect(Runtime& rt, const Value& v, const CallArgs& a) {
@@ -542,8 +543,8 @@ Result<Value> FRejectAttr(Runtime& rt, const Value& v, const CallArgs& a) {
 }
 
 Result<Value> MinOrMax(Runtime& rt, const Value& v, const CallArgs& a, bool want_max) {
-  CCG_ASSIGN_OR_RETURN(BoundArgs b, Bind(want_max ? "max" : "min", a,
-                                         {"case_sensitive", "attribute"}));
+  CCG_ASSIGN_OR_RETURN(BoundArgs b,
+                       Bind(want_max ? "max" : "min", a, {"case_sensitive", "attribute"}));
   bool case_sensitive = b.Get(0) && b.Get(0)->Truthy();
   std::optional<AttrGetter> getter;
   if (const Value* attr = b.Get(1); attr && !attr->is_none()) getter = AttrGetter::Make(*attr);
@@ -561,7 +562,8 @@ Result<Value> MinOrMax(Runtime& rt, const Value& v, const CallArgs& a, bool want
   CCG_ASSIGN_OR_RETURN(Value best_key, key(items[0]));
   for (size_t i = 1; i < items.size(); ++i) {
     CCG_ASSIGN_OR_RETURN(Value k, key(items[i]));
-    CCG_ASSIGN_OR_RETURN(bool better, want_max ? Value::Less(best_key, k) : Value::Less(k, best_key));
+    CCG_ASSIGN_OR_RETURN(bool better,
+                         want_max ? Value::Less(best_key, k) : Value::Less(k, best_key));
     if (better) {
       best = i;
       best_key = k;
@@ -602,7 +604,9 @@ Result<Value> FReverse(Runtime&, const Value& v, const CallArgs& a) {
   }
   CCG_ASSIGN_OR_RETURN(std::vector<Value> items, Iterate(v));
   std::reverse(items.begin(), items.end());
-  return Value::List(std::move(items));
+  // reversed() gives an iterator; a generator is not reversible, so Jinja lists it first.
+  if (v.is_generator()) return Value::List(std::move(items));
+  return Value::Generator(std::move(items));
 }
 
 Result<Value> FRound(Runtime&, const Value& v, const CallArgs& a) {
@@ -777,7 +781,8 @@ Result<Value> FTruncate(Runtime&, const Value& v, const CallArgs& a) {
     return Status::InvalidArgument("expected length >= " + std::to_string(end_len) + ", got " +
                                    std::to_string(length));
   }
-  if (leeway < 0) return Status::InvalidArgument("expected leeway >= 0, got " + std::to_string(leeway));
+  if (leeway < 0)
+    return Status::InvalidArgument("expected leeway >= 0, got " + std::to_string(leeway));
   if (!v.is_string()) {
     // len(s) must work; anything short enough is returned unchanged.
     CCG_ASSIGN_OR_RETURN(int64_t n, Length(v));
@@ -812,13 +817,13 @@ Result<Value> FUnique(Runtime& rt, const Value& v, const CallArgs& a) {
     if (k.is_number()) {
       double d = k.AsDouble();
       if (!k.is_float()) {
-        key = "n" + std::to_string(k.int_value());
+        key = std::string("n").append(std::to_string(k.int_value()));
       } else if (d == std::floor(d) && std::fabs(d) < 9e18) {
-        key = "n" + std::to_string(static_cast<int64_t>(d));
+        key = std::string("n").append(std::to_string(static_cast<int64_t>(d)));
       } else {
-        key = "f" + FloatRepr(d);
+        key = std::string("f").append(FloatRepr(d));
       }
-    } else if (k.is_list() && !k.is_tuple()) {
+    } else if (k.is_sequence() && !k.is_tuple()) {
       return Status::InvalidArgument("unhashable type: 'list'");
     } else if (k.is_dict() || k.is_namespace()) {
       return Status::InvalidArgument(std::string("unhashable type: '") + k.TypeName() + "'");
@@ -827,7 +832,7 @@ Result<Value> FUnique(Runtime& rt, const Value& v, const CallArgs& a) {
     }
     if (seen.insert(key).second) out.push_back(item);
   }
-  return Value::List(std::move(out));
+  return Value::Generator(std::move(out));
 }
 
 Result<Value> FWordcount(Runtime&, const Value& v, const CallArgs& a) {
@@ -850,20 +855,27 @@ struct Entry {
 };
 
 constexpr Entry kFilters[] = {
-    {"abs", FAbs},           {"attr", FAttr},         {"batch", FBatch},
-    {"capitalize", FCapitalize}, {"center", FCenter}, {"count", FLength},
-    {"d", FDefault},         {"default", FDefault},   {"dictsort", FDictsort},
-    {"e", FEscape},          {"escape", FEscape},     {"first", FFirst},
-    {"float", FFloat},       {"forceescape", FEscape}, {"format", FFormat},
-    {"indent", FIndent},     {"int", FInt},           {"items", FItems},
-    {"join", FJoin},         {"last", FLast},         {"length", FLength},
-    {"list", FList},         {"lower", FLower},       {"map", FMap},
-    {"max", FMax},           {"min", FMin},           {"reject", FReject},
-    {"rejectattr", FRejectAttr}, {"replace", FReplace}, {"reverse", FReverse},
-    {"round", FRound},       {"safe", FSafe},         {"select", FSelect},
-    {"selectattr", FSelectAttr}, {"sort", FSort},     {"string", FString},
-    {"sum", FSum},           {"title", FTitle},       {"tojson", FToJson},
-    {"trim", FTrim},         {"truncate", FTruncate}, {"unique", FUnique},
+    {"abs", FAbs},           {"attr", FAttr},
+    {"batch", FBatch},       {"capitalize", FCapitalize},
+    {"center", FCenter},     {"count", FLength},
+    {"d", FDefault},         {"default", FDefault},
+    {"dictsort", FDictsort}, {"e", FEscape},
+    {"escape", FEscape},     {"first", FFirst},
+    {"float", FFloat},       {"forceescape", FEscape},
+    {"format", FFormat},     {"indent", FIndent},
+    {"int", FInt},           {"items", FItems},
+    {"join", FJoin},         {"last", FLast},
+    {"length", FLength},     {"list", FList},
+    {"lower", FLower},       {"map", FMap},
+    {"max", FMax},           {"min", FMin},
+    {"reject", FReject},     {"rejectattr", FRejectAttr},
+    {"replace", FReplace},   {"reverse", FReverse},
+    {"round", FRound},       {"safe", FSafe},
+    {"select", FSelect},     {"selectattr", FSelectAttr},
+    {"sort", FSort},         {"string", FString},
+    {"sum", FSum},           {"title", FTitle},
+    {"tojson", FToJson},     {"trim", FTrim},
+    {"truncate", FTruncate}, {"unique", FUnique},
     {"upper", FUpper},       {"wordcount", FWordcount},
 };
 

@@ -5,7 +5,9 @@
 // map, max, min, reject, rejectattr, replace, reverse, round, safe, select, selectattr, sort,
 // string, sum, title, tojson, trim, truncate, unique, upper, wordcount. Semantics (defaults,
 // case-insensitive sort/unique, "common" rounding, ...) are Jinja2 3.1's with autoescape
-// off; safe/escape produce plain strings (there is no Markup type).
+// off; safe/escape produce plain strings (there is no Markup type). batch, items, map,
+// reject, rejectattr, reverse, select, selectattr and unique return generators (always
+// true, no length), as in Jinja2; apply |list to get a list.
 #pragma once
 
 #include <string_view>

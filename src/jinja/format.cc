@@ -127,8 +127,7 @@ Result<std::string> FormatIntSpec(int64_t v, const Spec& s) {
 
 std::string CFormat(double v, char type, int64_t precision, bool alt) {
   char spec[16];
-  std::snprintf(spec, sizeof(spec), "%%%s.%d%c", alt ? "#" : "", static_cast<int>(precision),
-                type);
+  std::snprintf(spec, sizeof(spec), "%%%s.%d%c", alt ? "#" : "", static_cast<int>(precision), type);
   char buf[512];
   int n = std::snprintf(buf, sizeof(buf), spec, v);
   if (n < static_cast<int>(sizeof(buf))) return std::string(buf, n > 0 ? n : 0);
@@ -370,7 +369,8 @@ Result<std::string> PercentFormat(std::string_view fmt, const Value& args) {
       case 'a': {
         std::string text = conv == 's' ? v.Str() : v.Repr();
         if (s.precision >= 0) {
-          text = pystr::FromCodePoints(pystr::CodePoints(text), 0, static_cast<size_t>(s.precision));
+          text =
+              pystr::FromCodePoints(pystr::CodePoints(text), 0, static_cast<size_t>(s.precision));
         }
         Spec t = s;
         t.zero = false;
@@ -393,11 +393,10 @@ Result<std::string> PercentFormat(std::string_view fmt, const Value& args) {
           }
           n = static_cast<int64_t>(v.float_value());
         } else {
-          return Status::InvalidArgument(std::string("%") + conv + " format: " +
-                                         (conv == 'o' || conv == 'x' || conv == 'X'
-                                              ? "an integer"
-                                              : "a real number") +
-                                         " is required, not " + v.TypeName());
+          return Status::InvalidArgument(
+              std::string("%") + conv + " format: " +
+              (conv == 'o' || conv == 'x' || conv == 'X' ? "an integer" : "a real number") +
+              " is required, not " + v.TypeName());
         }
         Spec t = s;
         t.type = (conv == 'd' || conv == 'i' || conv == 'u') ? 'd' : conv;
@@ -409,10 +408,7 @@ Result<std::string> PercentFormat(std::string_view fmt, const Value& args) {
         if (s.precision > static_cast<int64_t>(digits.size())) {
           digits.insert(0, static_cast<size_t>(s.precision - digits.size()), '0');
         }
-        std::string prefix = !t.alt           ? ""
-                             : t.type == 'o' ? "0o"
-                             : t.type == 'x' ? "0x"
-                                             : "0X";
+        std::string prefix = !t.alt ? "" : t.type == 'o' ? "0o" : t.type == 'x' ? "0x" : "0X";
         piece = Align(SignOf(neg, s.sign) + prefix, digits, t, '>');
         break;
       }
@@ -446,14 +442,13 @@ Result<std::string> PercentFormat(std::string_view fmt, const Value& args) {
         break;
       }
       default:
-        return Status::InvalidArgument(std::string("unsupported format character '") + conv +
-                                       "'");
+        return Status::InvalidArgument(std::string("unsupported format character '") + conv + "'");
     }
     out += piece;
   }
   // Python skips this check when the argument looks like a mapping (dicts, but also lists,
   // which have __getitem__).
-  bool mapping_like = mapping || (args.is_list() && !args.is_tuple());
+  bool mapping_like = mapping || (args.is_sequence() && !args.is_tuple());
   if (!used_mapping && !mapping_like && next < positional.size()) {
     return Status::InvalidArgument("not all arguments converted during string formatting");
   }
@@ -563,7 +558,8 @@ Result<std::string> StrFormat(std::string_view fmt, const CallArgs& args) {
         size_t e = field.find(']', p);
         if (e == std::string_view::npos) return Status::InvalidArgument("Missing ']' in format");
         std::string_view key = field.substr(p + 1, e - p - 1);
-        bool numeric = !key.empty() && key.find_first_not_of("0123456789") == std::string_view::npos;
+        bool numeric =
+            !key.empty() && key.find_first_not_of("0123456789") == std::string_view::npos;
         Value k = numeric && key.size() < 18 ? Value::Int(std::stoll(std::string(key)))
                                              : Value::String(std::string(key));
         CCG_ASSIGN_OR_RETURN(v, GetItem(v, k));

@@ -1,9 +1,10 @@
 #include "jinja/globals.h"
 
+#include <sys/time.h>
+
 #include <ctime>
 #include <memory>
 #include <string>
-#include <sys/time.h>
 
 #include "jinja/access.h"
 #include "jinja/call_args.h"
@@ -49,7 +50,8 @@ Result<Value> Range(const CallArgs& a) {
   }
   std::vector<Value> out;
   out.reserve(static_cast<size_t>(len));
-  for (int64_t i = 0; i < static_cast<int64_t>(len); ++i) out.push_back(Value::Int(start + i * step));
+  for (int64_t i = 0; i < static_cast<int64_t>(len); ++i)
+    out.push_back(Value::Int(start + i * step));
   return Value::List(std::move(out));
 }
 

@@ -50,7 +50,7 @@ class Renderer : public Runtime, public std::enable_shared_from_this<Renderer> {
       : program_(std::move(program)), o_(o), context_(std::move(context)) {
     size_t base = std::max<size_t>(o.max_output_bytes, 1 << 20);
     work_budget_ = base > SIZE_MAX / 16 ? SIZE_MAX : base * 16;
-    max_runtime_depth_ = std::max(o.max_depth, 16) * 4;
+    max_runtime_depth_ = std::max(o.max_depth, 16) * 3;
   }
 
   ~Renderer() override {
@@ -79,8 +79,7 @@ class Renderer : public Runtime, public std::enable_shared_from_this<Renderer> {
     return fn(*this, value, args);
   }
 
-  Result<bool> CallTest(std::string_view name, const Value& value,
-                        const CallArgs& args) override {
+  Result<bool> CallTest(std::string_view name, const Value& value, const CallArgs& args) override {
     TestFn fn = FindTest(name);
     if (!fn) return Status::InvalidArgument("No test named '" + std::string(name) + "'.");
     return fn(*this, value, args);
@@ -104,7 +103,7 @@ class Renderer : public Runtime, public std::enable_shared_from_this<Renderer> {
     Renderer* r;
   };
 
-  Status Locate(int line, Status st) {
+  [[gnu::noinline]] Status Locate(int line, Status st) {
     if (located_ || st.ok()) return st;
     located_ = true;
     return st.WithContext("line " + std::to_string(line));
@@ -216,8 +215,8 @@ class Renderer : public Runtime, public std::enable_shared_from_this<Renderer> {
 
   static Result<std::vector<Value>> Unpack(const Value& value, size_t n) {
     if (!value.is_list() && !value.is_string() && !value.is_dict()) {
-      return Status::InvalidArgument(std::string("cannot unpack non-iterable ") +
-                                     value.TypeName() + " object");
+      return Status::InvalidArgument(std::string("cannot unpack non-iterable ") + value.TypeName() +
+                                     " object");
     }
     CCG_ASSIGN_OR_RETURN(std::vector<Value> items, Iterate(value));
     if (items.size() > n) {
@@ -225,9 +224,8 @@ class Renderer : public Runtime, public std::enable_shared_from_this<Renderer> {
                                      ")");
     }
     if (items.size() < n) {
-      return Status::InvalidArgument("not enough values to unpack (expected " +
-                                     std::to_string(n) + ", got " +
-                                     std::to_string(items.size()) + ")");
+      return Status::InvalidArgument("not enough values to unpack (expected " + std::to_string(n) +
+                                     ", got " + std::to_string(items.size()) + ")");
     }
     return items;
   }
@@ -254,70 +252,27 @@ class Renderer : public Runtime, public std::enable_shared_from_this<Renderer> {
     switch (s.kind) {
       case StmtKind::kData:
         return Emit(static_cast<const ast::Data&>(s).text);
-      case StmtKind::kPrint: {
-        CCG_ASSIGN_OR_RETURN(Value v, Eval(*static_cast<const ast::Print&>(s).expr));
-        if (v.is_string()) return Emit(v.string_value());
-        return Emit(v.Str());
-      }
-      case StmtKind::kIf: {
-        const auto& node = static_cast<const ast::If&>(s);
-        for (const auto& [test, body] : node.branches) {
-          CCG_ASSIGN_OR_RETURN(Value t, Eval(*test));
-          if (t.Truthy()) return Exec(body, flow);
-        }
-        return Exec(node.else_body, flow);
-      }
+      case StmtKind::kPrint:
+        return ExecPrint(static_cast<const ast::Print&>(s));
+      case StmtKind::kIf:
+        return ExecIf(static_cast<const ast::If&>(s), flow);
       case StmtKind::kFor:
         return ExecFor(static_cast<const ast::For&>(s), flow);
-      case StmtKind::kSet: {
-        const auto& node = static_cast<const ast::Set&>(s);
-        CCG_ASSIGN_OR_RETURN(Value v, Eval(*node.value));
-        return Assign(*node.target, v);
-      }
-      case StmtKind::kSetBlock: {
-        const auto& node = static_cast<const ast::SetBlock&>(s);
-        CCG_ASSIGN_OR_RETURN(std::string text, Capture(node.body));
-        Value v = Value::String(std::move(text));
-        if (node.filter) {
-          CCG_ASSIGN_OR_RETURN(v, EvalWithInput(*node.filter, v));
-        }
-        return Assign(*node.target, v);
-      }
+      case StmtKind::kSet:
+        return ExecSet(static_cast<const ast::Set&>(s));
+      case StmtKind::kSetBlock:
+        return ExecSetBlock(static_cast<const ast::SetBlock&>(s));
       case StmtKind::kMacro: {
         const auto& def = static_cast<const ast::Macro&>(s).def;
         scope_->Set(def.name, MakeMacro(def));
         return Status::Ok();
       }
-      case StmtKind::kCallBlock: {
-        const auto& node = static_cast<const ast::CallBlock&>(s);
-        const auto& call = static_cast<const ast::Call&>(*node.call);
-        CCG_ASSIGN_OR_RETURN(Value callee, Eval(*call.callee));
-        CCG_ASSIGN_OR_RETURN(CallArgs args, EvalArgs(call.args));
-        args.kwargs.emplace_back("caller", MakeMacro(node.caller));
-        CCG_ASSIGN_OR_RETURN(Value v, Invoke(callee, args));
-        return Emit(v.Str());
-      }
-      case StmtKind::kFilterBlock: {
-        const auto& node = static_cast<const ast::FilterBlock&>(s);
-        CCG_ASSIGN_OR_RETURN(std::string text, Capture(node.body));
-        CCG_ASSIGN_OR_RETURN(Value v, EvalWithInput(*node.filter, Value::String(std::move(text))));
-        return Emit(v.Str());
-      }
-      case StmtKind::kWith: {
-        const auto& node = static_cast<const ast::With&>(s);
-        std::vector<Value> values;
-        for (const auto& e : node.values) {
-          CCG_ASSIGN_OR_RETURN(Value v, Eval(*e));
-          values.push_back(std::move(v));
-        }
-        auto saved = scope_;
-        scope_ = std::make_shared<Scope>(saved);
-        Status st;
-        for (size_t i = 0; i < values.size() && st.ok(); ++i) st = Assign(*node.targets[i], values[i]);
-        if (st.ok()) st = Exec(node.body, flow);
-        scope_ = saved;
-        return st;
-      }
+      case StmtKind::kCallBlock:
+        return ExecCallBlock(static_cast<const ast::CallBlock&>(s));
+      case StmtKind::kFilterBlock:
+        return ExecFilterBlock(static_cast<const ast::FilterBlock&>(s));
+      case StmtKind::kWith:
+        return ExecWith(static_cast<const ast::With&>(s), flow);
       case StmtKind::kBreak:
         *flow = Flow::kBreak;
         return Status::Ok();
@@ -328,6 +283,64 @@ class Renderer : public Runtime, public std::enable_shared_from_this<Renderer> {
         return Exec(static_cast<const ast::Inline&>(s).body, flow);
     }
     return Status::Internal("unknown statement");
+  }
+
+  [[gnu::noinline]] Status ExecPrint(const ast::Print& node) {
+    CCG_ASSIGN_OR_RETURN(Value v, Eval(*node.expr));
+    if (v.is_string()) return Emit(v.string_value());
+    return Emit(v.Str());
+  }
+
+  [[gnu::noinline]] Status ExecIf(const ast::If& node, Flow* flow) {
+    for (const auto& [test, body] : node.branches) {
+      CCG_ASSIGN_OR_RETURN(Value t, Eval(*test));
+      if (t.Truthy()) return Exec(body, flow);
+    }
+    return Exec(node.else_body, flow);
+  }
+
+  [[gnu::noinline]] Status ExecSet(const ast::Set& node) {
+    CCG_ASSIGN_OR_RETURN(Value v, Eval(*node.value));
+    return Assign(*node.target, v);
+  }
+
+  [[gnu::noinline]] Status ExecSetBlock(const ast::SetBlock& node) {
+    CCG_ASSIGN_OR_RETURN(std::string text, Capture(node.body));
+    Value v = Value::String(std::move(text));
+    if (node.filter) {
+      CCG_ASSIGN_OR_RETURN(v, EvalWithInput(*node.filter, v));
+    }
+    return Assign(*node.target, v);
+  }
+
+  [[gnu::noinline]] Status ExecCallBlock(const ast::CallBlock& node) {
+    const auto& call = static_cast<const ast::Call&>(*node.call);
+    CCG_ASSIGN_OR_RETURN(Value callee, Eval(*call.callee));
+    CCG_ASSIGN_OR_RETURN(CallArgs args, EvalArgs(call.args));
+    args.kwargs.emplace_back("caller", MakeMacro(node.caller));
+    CCG_ASSIGN_OR_RETURN(Value v, Invoke(callee, args));
+    return Emit(v.Str());
+  }
+
+  [[gnu::noinline]] Status ExecFilterBlock(const ast::FilterBlock& node) {
+    CCG_ASSIGN_OR_RETURN(std::string text, Capture(node.body));
+    CCG_ASSIGN_OR_RETURN(Value v, EvalWithInput(*node.filter, Value::String(std::move(text))));
+    return Emit(v.Str());
+  }
+
+  [[gnu::noinline]] Status ExecWith(const ast::With& node, Flow* flow) {
+    std::vector<Value> values;
+    for (const auto& e : node.values) {
+      CCG_ASSIGN_OR_RETURN(Value v, Eval(*e));
+      values.push_back(std::move(v));
+    }
+    auto saved = scope_;
+    scope_ = std::make_shared<Scope>(saved);
+    Status st;
+    for (size_t i = 0; i < values.size() && st.ok(); ++i) st = Assign(*node.targets[i], values[i]);
+    if (st.ok()) st = Exec(node.body, flow);
+    scope_ = saved;
+    return st;
   }
 
   // Renders `body` in a child scope into a string.
@@ -375,7 +388,8 @@ class Renderer : public Runtime, public std::enable_shared_from_this<Renderer> {
             if (a.args.empty()) return Status::InvalidArgument("no items for cycling given");
             return a.args[static_cast<size_t>(k) % a.args.size()];
           }));
-    d.Set("changed", Value::Function("changed", [changed_state](const CallArgs& a) -> Result<Value> {
+    d.Set("changed",
+          Value::Function("changed", [changed_state](const CallArgs& a) -> Result<Value> {
             Value now = Value::Tuple(a.args);
             if (*changed_state && (*changed_state)->Equals(now)) return Value::Bool(false);
             *changed_state = now;
@@ -384,7 +398,7 @@ class Renderer : public Runtime, public std::enable_shared_from_this<Renderer> {
     return Value::FromDict(std::move(d));
   }
 
-  Status ExecFor(const ast::For& node, Flow* flow) {
+  [[gnu::noinline]] Status ExecFor(const ast::For& node, Flow* flow) {
     CCG_ASSIGN_OR_RETURN(Value iterable, Eval(*node.iter));
     CCG_ASSIGN_OR_RETURN(std::vector<Value> items, Iterate(iterable));
     CCG_RETURN_IF_ERROR(Charge(items.size()));
@@ -519,8 +533,8 @@ class Renderer : public Runtime, public std::enable_shared_from_this<Renderer> {
           st = r.status();
         }
       } else {
-        scope->Set(def.params[i],
-                   Value::Undefined("parameter " + StringRepr(def.params[i]) + " was not provided"));
+        scope->Set(def.params[i], Value::Undefined("parameter " + StringRepr(def.params[i]) +
+                                                   " was not provided"));
       }
     }
     std::string buf;
@@ -581,6 +595,8 @@ class Renderer : public Runtime, public std::enable_shared_from_this<Renderer> {
     return Produced(std::move(v));
   }
 
+  // Each kind is evaluated in its own function so that the recursive path through
+  // Eval/EvalImpl keeps small stack frames (deep templates recurse through it).
   Result<Value> EvalImpl(const ast::Expr& e) {
     switch (e.kind) {
       case ExprKind::kConst:
@@ -588,142 +604,169 @@ class Renderer : public Runtime, public std::enable_shared_from_this<Renderer> {
       case ExprKind::kName:
         return Lookup(static_cast<const ast::Name&>(e).name);
       case ExprKind::kList:
-      case ExprKind::kTuple: {
-        std::vector<Value> items;
-        for (const auto& x : static_cast<const ast::Seq&>(e).items) {
-          CCG_ASSIGN_OR_RETURN(Value v, Eval(*x));
-          items.push_back(std::move(v));
-        }
-        return Produced(e.kind == ExprKind::kList ? Value::List(std::move(items))
-                                                  : Value::Tuple(std::move(items)));
-      }
-      case ExprKind::kDict: {
-        Dict d;
-        for (const auto& [k, v] : static_cast<const ast::DictLit&>(e).items) {
-          CCG_ASSIGN_OR_RETURN(Value key, Eval(*k));
-          CCG_ASSIGN_OR_RETURN(Value val, Eval(*v));
-          if (!key.is_string()) {
-            return Status::NotSupported(std::string("dict keys must be strings, not ") +
-                                        key.TypeName());
-          }
-          d.Set(key.string_value(), std::move(val));
-        }
-        return Produced(Value::FromDict(std::move(d)));
-      }
-      case ExprKind::kGetattr: {
-        const auto& node = static_cast<const ast::Getattr&>(e);
-        CCG_ASSIGN_OR_RETURN(Value obj, Eval(*node.obj));
-        return GetAttr(obj, node.attr);
-      }
-      case ExprKind::kGetitem: {
-        const auto& node = static_cast<const ast::Getitem&>(e);
-        CCG_ASSIGN_OR_RETURN(Value obj, Eval(*node.obj));
-        if (node.index->kind == ExprKind::kSlice) {
-          const auto& sl = static_cast<const ast::Slice&>(*node.index);
-          Value parts[3];
-          const ast::ExprPtr* exprs[3] = {&sl.start, &sl.stop, &sl.step};
-          for (int i = 0; i < 3; ++i) {
-            if (*exprs[i]) {
-              CCG_ASSIGN_OR_RETURN(parts[i], Eval(**exprs[i]));
-            }
-          }
-          CCG_ASSIGN_OR_RETURN(Value v, GetSlice(obj, sl.start ? &parts[0] : nullptr,
-                                                 sl.stop ? &parts[1] : nullptr,
-                                                 sl.step ? &parts[2] : nullptr));
-          return Produced(std::move(v));
-        }
-        CCG_ASSIGN_OR_RETURN(Value key, Eval(*node.index));
-        return GetItem(obj, key);
-      }
+      case ExprKind::kTuple:
+        return EvalSeq(static_cast<const ast::Seq&>(e));
+      case ExprKind::kDict:
+        return EvalDict(static_cast<const ast::DictLit&>(e));
+      case ExprKind::kGetattr:
+        return EvalGetattr(static_cast<const ast::Getattr&>(e));
+      case ExprKind::kGetitem:
+        return EvalGetitem(static_cast<const ast::Getitem&>(e));
       case ExprKind::kSlice:
         return Status::InvalidArgument("slice outside of a subscript");
-      case ExprKind::kCall: {
-        const auto& node = static_cast<const ast::Call&>(e);
-        CCG_ASSIGN_OR_RETURN(Value callee, Eval(*node.callee));
-        CCG_ASSIGN_OR_RETURN(CallArgs args, EvalArgs(node.args));
-        return Invoke(callee, args);
-      }
-      case ExprKind::kFilter: {
-        const auto& node = static_cast<const ast::Filter&>(e);
-        Value v;
-        if (node.operand) {
-          CCG_ASSIGN_OR_RETURN(v, Eval(*node.operand));
-        } else if (block_input_) {
-          v = *block_input_;
-        }
-        CCG_ASSIGN_OR_RETURN(CallArgs args, EvalArgs(node.args));
-        CCG_ASSIGN_OR_RETURN(Value r, CallFilter(node.name, v, args));
-        return Produced(std::move(r));
-      }
-      case ExprKind::kTest: {
-        const auto& node = static_cast<const ast::Test&>(e);
-        CCG_ASSIGN_OR_RETURN(Value v, Eval(*node.operand));
-        CCG_ASSIGN_OR_RETURN(CallArgs args, EvalArgs(node.args));
-        CCG_ASSIGN_OR_RETURN(bool r, CallTest(node.name, v, args));
-        return Value::Bool(r);
-      }
-      case ExprKind::kNot: {
-        CCG_ASSIGN_OR_RETURN(Value v, Eval(*static_cast<const ast::Unary&>(e).operand));
-        return Value::Bool(!v.Truthy());
-      }
-      case ExprKind::kNeg: {
-        CCG_ASSIGN_OR_RETURN(Value v, Eval(*static_cast<const ast::Unary&>(e).operand));
-        return Negate(v);
-      }
-      case ExprKind::kPos: {
-        CCG_ASSIGN_OR_RETURN(Value v, Eval(*static_cast<const ast::Unary&>(e).operand));
-        return UnaryPlus(v);
-      }
-      case ExprKind::kBinary: {
-        const auto& node = static_cast<const ast::Binary&>(e);
-        CCG_ASSIGN_OR_RETURN(Value a, Eval(*node.left));
-        CCG_ASSIGN_OR_RETURN(Value b, Eval(*node.right));
-        CCG_ASSIGN_OR_RETURN(Value r, BinaryOp(node.op, a, b, o_.max_output_bytes));
-        return Produced(std::move(r));
-      }
+      case ExprKind::kCall:
+        return EvalCall(static_cast<const ast::Call&>(e));
+      case ExprKind::kFilter:
+        return EvalFilter(static_cast<const ast::Filter&>(e));
+      case ExprKind::kTest:
+        return EvalTest(static_cast<const ast::Test&>(e));
+      case ExprKind::kNot:
+      case ExprKind::kNeg:
+      case ExprKind::kPos:
+        return EvalUnary(static_cast<const ast::Unary&>(e));
+      case ExprKind::kBinary:
+        return EvalBinary(static_cast<const ast::Binary&>(e));
       case ExprKind::kAnd:
-      case ExprKind::kOr: {
-        const auto& node = static_cast<const ast::Binary&>(e);
-        CCG_ASSIGN_OR_RETURN(Value a, Eval(*node.left));
-        if (a.Truthy() == (e.kind == ExprKind::kOr)) return a;
-        return Eval(*node.right);
-      }
-      case ExprKind::kConcat: {
-        std::string out;
-        for (const auto& x : static_cast<const ast::Concat&>(e).items) {
-          CCG_ASSIGN_OR_RETURN(Value v, Eval(*x));
-          if (v.is_string()) {
-            out += v.string_value();
-          } else {
-            out += v.Str();
-          }
-          if (out.size() > o_.max_output_bytes) return Produced(Value::String(std::move(out)));
-        }
-        return Produced(Value::String(std::move(out)));
-      }
-      case ExprKind::kCompare: {
-        const auto& node = static_cast<const ast::Compare&>(e);
-        CCG_ASSIGN_OR_RETURN(Value left, Eval(*node.first));
-        for (const auto& [op, x] : node.ops) {
-          CCG_ASSIGN_OR_RETURN(Value right, Eval(*x));
-          CCG_ASSIGN_OR_RETURN(bool r, CompareOp(op, left, right));
-          if (!r) return Value::Bool(false);
-          left = std::move(right);
-        }
-        return Value::Bool(true);
-      }
-      case ExprKind::kCondExpr: {
-        const auto& node = static_cast<const ast::CondExpr&>(e);
-        CCG_ASSIGN_OR_RETURN(Value t, Eval(*node.test));
-        if (t.Truthy()) return Eval(*node.then_expr);
-        if (node.else_expr) return Eval(*node.else_expr);
-        return Value::Undefined("the inline if-expression on line " + std::to_string(e.line) +
-                                " evaluated to false and no else section was defined.");
-      }
+      case ExprKind::kOr:
+        return EvalLogical(static_cast<const ast::Binary&>(e));
+      case ExprKind::kConcat:
+        return EvalConcat(static_cast<const ast::Concat&>(e));
+      case ExprKind::kCompare:
+        return EvalCompare(static_cast<const ast::Compare&>(e));
+      case ExprKind::kCondExpr:
+        return EvalCondExpr(static_cast<const ast::CondExpr&>(e));
       case ExprKind::kNSRef:
         return Status::InvalidArgument("namespace reference used as a value");
     }
     return Status::Internal("unknown expression");
+  }
+
+  [[gnu::noinline]] Result<Value> EvalSeq(const ast::Seq& node) {
+    std::vector<Value> items;
+    items.reserve(node.items.size());
+    for (const auto& x : node.items) {
+      CCG_ASSIGN_OR_RETURN(Value v, Eval(*x));
+      items.push_back(std::move(v));
+    }
+    return Produced(node.kind == ExprKind::kList ? Value::List(std::move(items))
+                                                 : Value::Tuple(std::move(items)));
+  }
+
+  [[gnu::noinline]] Result<Value> EvalDict(const ast::DictLit& node) {
+    Dict d;
+    for (const auto& [k, v] : node.items) {
+      CCG_ASSIGN_OR_RETURN(Value key, Eval(*k));
+      CCG_ASSIGN_OR_RETURN(Value val, Eval(*v));
+      if (!key.is_string()) {
+        return Status::NotSupported(std::string("dict keys must be strings, not ") +
+                                    key.TypeName());
+      }
+      d.Set(key.string_value(), std::move(val));
+    }
+    return Produced(Value::FromDict(std::move(d)));
+  }
+
+  [[gnu::noinline]] Result<Value> EvalGetattr(const ast::Getattr& node) {
+    CCG_ASSIGN_OR_RETURN(Value obj, Eval(*node.obj));
+    return GetAttr(obj, node.attr);
+  }
+
+  [[gnu::noinline]] Result<Value> EvalGetitem(const ast::Getitem& node) {
+    CCG_ASSIGN_OR_RETURN(Value obj, Eval(*node.obj));
+    if (node.index->kind == ExprKind::kSlice) {
+      const auto& sl = static_cast<const ast::Slice&>(*node.index);
+      Value parts[3];
+      const ast::ExprPtr* exprs[3] = {&sl.start, &sl.stop, &sl.step};
+      for (int i = 0; i < 3; ++i) {
+        if (*exprs[i]) {
+          CCG_ASSIGN_OR_RETURN(parts[i], Eval(**exprs[i]));
+        }
+      }
+      CCG_ASSIGN_OR_RETURN(
+          Value v, GetSlice(obj, sl.start ? &parts[0] : nullptr, sl.stop ? &parts[1] : nullptr,
+                            sl.step ? &parts[2] : nullptr));
+      return Produced(std::move(v));
+    }
+    CCG_ASSIGN_OR_RETURN(Value key, Eval(*node.index));
+    return GetItem(obj, key);
+  }
+
+  [[gnu::noinline]] Result<Value> EvalCall(const ast::Call& node) {
+    CCG_ASSIGN_OR_RETURN(Value callee, Eval(*node.callee));
+    CCG_ASSIGN_OR_RETURN(CallArgs args, EvalArgs(node.args));
+    return Invoke(callee, args);
+  }
+
+  [[gnu::noinline]] Result<Value> EvalFilter(const ast::Filter& node) {
+    Value v;
+    if (node.operand) {
+      CCG_ASSIGN_OR_RETURN(v, Eval(*node.operand));
+    } else if (block_input_) {
+      v = *block_input_;
+    }
+    CCG_ASSIGN_OR_RETURN(CallArgs args, EvalArgs(node.args));
+    CCG_ASSIGN_OR_RETURN(Value r, CallFilter(node.name, v, args));
+    return Produced(std::move(r));
+  }
+
+  [[gnu::noinline]] Result<Value> EvalTest(const ast::Test& node) {
+    CCG_ASSIGN_OR_RETURN(Value v, Eval(*node.operand));
+    CCG_ASSIGN_OR_RETURN(CallArgs args, EvalArgs(node.args));
+    CCG_ASSIGN_OR_RETURN(bool r, CallTest(node.name, v, args));
+    return Value::Bool(r);
+  }
+
+  [[gnu::noinline]] Result<Value> EvalUnary(const ast::Unary& node) {
+    CCG_ASSIGN_OR_RETURN(Value v, Eval(*node.operand));
+    if (node.kind == ExprKind::kNot) return Value::Bool(!v.Truthy());
+    if (node.kind == ExprKind::kNeg) return Negate(v);
+    return UnaryPlus(v);
+  }
+
+  [[gnu::noinline]] Result<Value> EvalBinary(const ast::Binary& node) {
+    CCG_ASSIGN_OR_RETURN(Value a, Eval(*node.left));
+    CCG_ASSIGN_OR_RETURN(Value b, Eval(*node.right));
+    CCG_ASSIGN_OR_RETURN(Value r, BinaryOp(node.op, a, b, o_.max_output_bytes));
+    return Produced(std::move(r));
+  }
+
+  [[gnu::noinline]] Result<Value> EvalLogical(const ast::Binary& node) {
+    CCG_ASSIGN_OR_RETURN(Value a, Eval(*node.left));
+    if (a.Truthy() == (node.kind == ExprKind::kOr)) return a;
+    return Eval(*node.right);
+  }
+
+  [[gnu::noinline]] Result<Value> EvalConcat(const ast::Concat& node) {
+    std::string out;
+    for (const auto& x : node.items) {
+      CCG_ASSIGN_OR_RETURN(Value v, Eval(*x));
+      if (v.is_string()) {
+        out += v.string_value();
+      } else {
+        out += v.Str();
+      }
+      if (out.size() > o_.max_output_bytes) break;
+    }
+    return Produced(Value::String(std::move(out)));
+  }
+
+  [[gnu::noinline]] Result<Value> EvalCompare(const ast::Compare& node) {
+    CCG_ASSIGN_OR_RETURN(Value left, Eval(*node.first));
+    for (const auto& [op, x] : node.ops) {
+      CCG_ASSIGN_OR_RETURN(Value right, Eval(*x));
+      CCG_ASSIGN_OR_RETURN(bool r, CompareOp(op, left, right));
+      if (!r) return Value::Bool(false);
+      left = std::move(right);
+    }
+    return Value::Bool(true);
+  }
+
+  [[gnu::noinline]] Result<Value> EvalCondExpr(const ast::CondExpr& node) {
+    CCG_ASSIGN_OR_RETURN(Value t, Eval(*node.test));
+    if (t.Truthy()) return Eval(*node.then_expr);
+    if (node.else_expr) return Eval(*node.else_expr);
+    return Value::Undefined("the inline if-expression on line " + std::to_string(node.line) +
+                            " evaluated to false and no else section was defined.");
   }
 
   std::shared_ptr<const ast::Program> program_;

@@ -95,6 +95,9 @@ class Encoder {
         AppendString(v.string_value(), o_.ensure_ascii, out_);
         return Status::Ok();
       case Value::Kind::kList: {
+        if (v.is_generator()) {
+          return Status::InvalidArgument("Object of type generator is not JSON serializable");
+        }
         const auto& items = v.list_value();
         if (items.empty()) {
           out_->append("[]");

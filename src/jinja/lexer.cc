@@ -15,9 +15,7 @@ namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsOctal(char c) { return c >= '0' && c <= '7'; }
-bool IsHex(char c) {
-  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 int HexVal(char c) {
   if (IsDigit(c)) return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -151,9 +149,7 @@ class Lexer {
   }
 
   // Sets line_starting_ from the last character consumed by a match ending at `end`.
-  void EndMatch(size_t start, size_t end) {
-    line_starting_ = end > start && s_[end - 1] == '\n';
-  }
+  void EndMatch(size_t start, size_t end) { line_starting_ = end > start && s_[end - 1] == '\n'; }
 
   Status Root() {
     size_t pos = 0;
@@ -321,8 +317,8 @@ class Lexer {
           line_starting_ = false;
           continue;
         }
-        int64_t value;
-        size_t iend;
+        int64_t value = 0;
+        size_t iend = pos + 1;
         CCG_RETURN_IF_ERROR(MatchInteger(pos, &iend, &value));
         Emit(TokenType::kInteger, pos, std::string(s_.substr(pos, iend - pos))).int_value = value;
         pos = iend;
@@ -372,8 +368,8 @@ class Lexer {
           pos = q + 1;
           continue;
         }
-        return Fail(pos, std::string("unexpected char ") + (c == '\'' ? "\"'\"" : "'\"'") +
-                             " at " + std::to_string(pos));
+        return Fail(pos, std::string("unexpected char ") + (c == '\'' ? "\"'\"" : "'\"'") + " at " +
+                             std::to_string(pos));
       }
       // Operator.
       static const char* kTwo[] = {"//", "**", "==", "!=", ">=", "<="};

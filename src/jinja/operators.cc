@@ -177,7 +177,7 @@ Result<Value> BinaryOp(ast::BinOp op, const Value& a, const Value& b, size_t max
         s += b.string_value();
         return Value::String(std::move(s));
       }
-      if (a.is_list() && b.is_list() && a.is_tuple() == b.is_tuple()) {
+      if (a.is_sequence() && b.is_sequence() && a.is_tuple() == b.is_tuple()) {
         const auto& x = a.list_value();
         const auto& y = b.list_value();
         if ((x.size() + y.size()) * 16 > max_size) return TooBig(max_size);
@@ -187,16 +187,20 @@ Result<Value> BinaryOp(ast::BinOp op, const Value& a, const Value& b, size_t max
         out.insert(out.end(), y.begin(), y.end());
         return a.is_tuple() ? Value::Tuple(std::move(out)) : Value::List(std::move(out));
       }
-      if (a.is_string() || a.is_list()) {
+      if (a.is_string() || a.is_sequence()) {
         return Status::InvalidArgument(std::string("can only concatenate ") + a.TypeName() +
                                        " (not \"" + b.TypeName() + "\") to " + a.TypeName());
       }
       return Unsupported(op, a, b);
     case ast::BinOp::kMul:
-      if ((a.is_string() || a.is_list()) && IsIntLike(b)) return Repeat(a, b.int_value(), max_size);
-      if ((b.is_string() || b.is_list()) && IsIntLike(a)) return Repeat(b, a.int_value(), max_size);
-      if (a.is_string() || a.is_list() || b.is_string() || b.is_list()) {
-        const Value& other = (a.is_string() || a.is_list()) ? b : a;
+      if ((a.is_string() || a.is_sequence()) && IsIntLike(b)) {
+        return Repeat(a, b.int_value(), max_size);
+      }
+      if ((b.is_string() || b.is_sequence()) && IsIntLike(a)) {
+        return Repeat(b, a.int_value(), max_size);
+      }
+      if (a.is_string() || a.is_sequence() || b.is_string() || b.is_sequence()) {
+        const Value& other = (a.is_string() || a.is_sequence()) ? b : a;
         return Status::InvalidArgument(std::string("can't multiply sequence by non-int of type '") +
                                        other.TypeName() + "'");
       }
@@ -271,7 +275,7 @@ Result<bool> Order(ast::CmpOp op, const Value& a, const Value& b, int depth) {
     return Apply(op, x, y);
   }
   if (a.is_string() && b.is_string()) return Apply(op, a.string_value(), b.string_value());
-  if (a.is_list() && b.is_list() && a.is_tuple() == b.is_tuple() && depth < 1000) {
+  if (a.is_sequence() && b.is_sequence() && a.is_tuple() == b.is_tuple() && depth < 1000) {
     const auto& x = a.list_value();
     const auto& y = b.list_value();
     size_t n = std::min(x.size(), y.size());

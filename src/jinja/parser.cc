@@ -90,8 +90,7 @@ class Parser {
     if (Cur().type == TokenType::kEof) {
       return Fail(Cur(), "unexpected end of template, expected '" + w.Describe() + "'.");
     }
-    return Fail(Cur(), "expected token '" + w.Describe() + "', got '" + DescribeToken(Cur()) +
-                           "'");
+    return Fail(Cur(), "expected token '" + w.Describe() + "', got '" + DescribeToken(Cur()) + "'");
   }
   Status ExpectOk(const Want& w) {
     auto r = Expect(w);
@@ -201,12 +200,15 @@ class Parser {
                           const Token& at) const {
     std::vector<std::vector<Want>> stack = end_stack_;
     if (extra) stack.push_back(*extra);
-    std::string msg = name ? "Encountered unknown tag '" + *name + "'." : "Unexpected end of template.";
+    std::string msg =
+        name ? "Encountered unknown tag '" + *name + "'." : "Unexpected end of template.";
     if (!stack.empty()) {
       std::string looking;
       for (const Want& w : stack.back()) {
         if (!looking.empty()) looking += " or ";
-        looking += "'" + w.Describe() + "'";
+        looking += '\'';
+        looking += w.Describe();
+        looking += '\'';
       }
       bool expected = false;
       if (name) {
@@ -215,8 +217,10 @@ class Parser {
         }
       }
       if (expected) {
-        msg += " You probably made a nesting mistake. Jinja is expecting this tag, but currently"
-               " looking for " + looking + ".";
+        msg +=
+            " You probably made a nesting mistake. Jinja is expecting this tag, but currently"
+            " looking for " +
+            looking + ".";
       } else {
         msg += " Jinja was looking for the following tags: " + looking + ".";
       }
@@ -285,8 +289,8 @@ class Parser {
     const Token& t = Cur();
     if (t.type != TokenType::kName) return Fail(t, "tag name expected");
     std::string name = t.value;
-    static const char* kUnsupported[] = {"block", "extends", "include", "import", "from",
-                                         "autoescape"};
+    static const char* kUnsupported[] = {"block",  "extends", "include",
+                                         "import", "from",    "autoescape"};
     for (const char* u : kUnsupported) {
       if (name == u) {
         return Status::NotSupported(DescribeLocation(src_, t.offset) + ": the '" + name +
@@ -334,8 +338,8 @@ class Parser {
     auto node = std::make_unique<ast::For>(line);
     CCG_ASSIGN_OR_RETURN(node->target, ParseAssignTarget(true, false, {Want::Word("in")}, false));
     CCG_RETURN_IF_ERROR(ExpectOk(Want::Word("in")));
-    CCG_ASSIGN_OR_RETURN(node->iter, ParseTuple(false, false, {Want::Word("recursive")}, false,
-                                                false));
+    CCG_ASSIGN_OR_RETURN(node->iter,
+                         ParseTuple(false, false, {Want::Word("recursive")}, false, false));
     if (SkipName("if")) {
       CCG_ASSIGN_OR_RETURN(node->filter, ParseExpression(true));
     }
@@ -360,8 +364,8 @@ class Parser {
     while (true) {
       CCG_ASSIGN_OR_RETURN(ExprPtr test, ParseTuple(false, false, {}, false, false));
       CCG_ASSIGN_OR_RETURN(
-          Body body, ParseStatements({Want::Word("elif"), Want::Word("else"), Want::Word("endif")},
-                                     false));
+          Body body,
+          ParseStatements({Want::Word("elif"), Want::Word("else"), Want::Word("endif")}, false));
       node->branches.emplace_back(std::move(test), std::move(body));
       const Token& t = Next();
       if (t.value == "elif") continue;
@@ -515,7 +519,7 @@ class Parser {
       }
     }
     if (!ok) {
-      std::string what = target->kind == ExprKind::kConst ? "const"
+      std::string what = target->kind == ExprKind::kConst   ? "const"
                          : target->kind == ExprKind::kTuple ? "tuple"
                          : target->kind == ExprKind::kList  ? "list"
                          : target->kind == ExprKind::kDict  ? "dict"
@@ -558,9 +562,9 @@ class Parser {
     CCG_ASSIGN_OR_RETURN(ExprPtr left, ParseAnd());
     while (SkipName("or")) {
       CCG_ASSIGN_OR_RETURN(ExprPtr right, ParseAnd());
-      CCG_ASSIGN_OR_RETURN(left, Fin(std::make_unique<ast::Binary>(
-                                     ExprKind::kOr, line, ast::BinOp::kAdd, std::move(left),
-                                     std::move(right))));
+      CCG_ASSIGN_OR_RETURN(left,
+                           Fin(std::make_unique<ast::Binary>(ExprKind::kOr, line, ast::BinOp::kAdd,
+                                                             std::move(left), std::move(right))));
       line = Cur().line;
     }
     return left;
@@ -571,9 +575,9 @@ class Parser {
     CCG_ASSIGN_OR_RETURN(ExprPtr left, ParseNot());
     while (SkipName("and")) {
       CCG_ASSIGN_OR_RETURN(ExprPtr right, ParseNot());
-      CCG_ASSIGN_OR_RETURN(left, Fin(std::make_unique<ast::Binary>(
-                                     ExprKind::kAnd, line, ast::BinOp::kAdd, std::move(left),
-                                     std::move(right))));
+      CCG_ASSIGN_OR_RETURN(left,
+                           Fin(std::make_unique<ast::Binary>(ExprKind::kAnd, line, ast::BinOp::kAdd,
+                                                             std::move(left), std::move(right))));
       line = Cur().line;
     }
     return left;
@@ -597,10 +601,10 @@ class Parser {
     while (true) {
       ast::CmpOp op;
       const Token& t = Cur();
-      if (t.type == TokenType::kOperator && (t.value == "==" || t.value == "!=" ||
-                                             t.value == "<" || t.value == "<=" ||
-                                             t.value == ">" || t.value == ">=")) {
-        op = t.value == "==" ? ast::CmpOp::kEq
+      if (t.type == TokenType::kOperator &&
+          (t.value == "==" || t.value == "!=" || t.value == "<" || t.value == "<=" ||
+           t.value == ">" || t.value == ">=")) {
+        op = t.value == "=="   ? ast::CmpOp::kEq
              : t.value == "!=" ? ast::CmpOp::kNe
              : t.value == "<"  ? ast::CmpOp::kLt
              : t.value == "<=" ? ast::CmpOp::kLe
@@ -632,9 +636,9 @@ class Parser {
     while (AtOp("+") || AtOp("-")) {
       ast::BinOp op = Next().value == "+" ? ast::BinOp::kAdd : ast::BinOp::kSub;
       CCG_ASSIGN_OR_RETURN(ExprPtr right, ParseConcat());
-      CCG_ASSIGN_OR_RETURN(left, Fin(std::make_unique<ast::Binary>(
-                                     ExprKind::kBinary, line, op, std::move(left),
-                                     std::move(right))));
+      CCG_ASSIGN_OR_RETURN(
+          left, Fin(std::make_unique<ast::Binary>(ExprKind::kBinary, line, op, std::move(left),
+                                                  std::move(right))));
       line = Cur().line;
     }
     return left;
@@ -658,14 +662,14 @@ class Parser {
     CCG_ASSIGN_OR_RETURN(ExprPtr left, ParsePow());
     while (AtOp("*") || AtOp("/") || AtOp("//") || AtOp("%")) {
       const std::string& v = Next().value;
-      ast::BinOp op = v == "*"   ? ast::BinOp::kMul
-                      : v == "/" ? ast::BinOp::kDiv
+      ast::BinOp op = v == "*"    ? ast::BinOp::kMul
+                      : v == "/"  ? ast::BinOp::kDiv
                       : v == "//" ? ast::BinOp::kFloorDiv
                                   : ast::BinOp::kMod;
       CCG_ASSIGN_OR_RETURN(ExprPtr right, ParsePow());
-      CCG_ASSIGN_OR_RETURN(left, Fin(std::make_unique<ast::Binary>(
-                                     ExprKind::kBinary, line, op, std::move(left),
-                                     std::move(right))));
+      CCG_ASSIGN_OR_RETURN(
+          left, Fin(std::make_unique<ast::Binary>(ExprKind::kBinary, line, op, std::move(left),
+                                                  std::move(right))));
       line = Cur().line;
     }
     return left;
@@ -676,9 +680,9 @@ class Parser {
     CCG_ASSIGN_OR_RETURN(ExprPtr left, ParseUnary(true));
     while (SkipOp("**")) {
       CCG_ASSIGN_OR_RETURN(ExprPtr right, ParseUnary(true));
-      CCG_ASSIGN_OR_RETURN(left, Fin(std::make_unique<ast::Binary>(
-                                     ExprKind::kBinary, line, ast::BinOp::kPow, std::move(left),
-                                     std::move(right))));
+      CCG_ASSIGN_OR_RETURN(
+          left, Fin(std::make_unique<ast::Binary>(ExprKind::kBinary, line, ast::BinOp::kPow,
+                                                  std::move(left), std::move(right))));
       line = Cur().line;
     }
     return left;
@@ -980,8 +984,8 @@ class Parser {
     auto test = std::make_unique<ast::Test>(is.line, std::move(node), name);
     const Token& c = Cur();
     bool arg_start = c.type == TokenType::kName || c.type == TokenType::kString ||
-                     c.type == TokenType::kInteger || c.type == TokenType::kFloat ||
-                     AtOp("(") || AtOp("[") || AtOp("{");
+                     c.type == TokenType::kInteger || c.type == TokenType::kFloat || AtOp("(") ||
+                     AtOp("[") || AtOp("{");
     if (AtOp("(")) {
       CCG_RETURN_IF_ERROR(ParseCallArgs(&test->args));
     } else if (arg_start && !AtName("else") && !AtName("or") && !AtName("and")) {
@@ -1011,8 +1015,7 @@ class Parser {
 }  // namespace
 
 Result<std::unique_ptr<ast::Program>> ParseTokens(std::string_view source,
-                                                  const std::vector<Token>& tokens,
-                                                  int max_depth) {
+                                                  const std::vector<Token>& tokens, int max_depth) {
   if (tokens.empty() || tokens.back().type != TokenType::kEof) {
     return Status::Internal("token stream must end with EOF");
   }

@@ -21,7 +21,6 @@ namespace ccguard::jinja {
 // `source` is the normalised source the tokens came from (for error locations).
 // `max_depth` bounds the nesting of expressions and statements.
 Result<std::unique_ptr<ast::Program>> ParseTokens(std::string_view source,
-                                                  const std::vector<Token>& tokens,
-                                                  int max_depth);
+                                                  const std::vector<Token>& tokens, int max_depth);
 
 }  // namespace ccguard::jinja

@@ -21,10 +21,10 @@ Result<Value> OneArg(std::string_view name, const CallArgs& a) {
   return *b.Get(0);
 }
 
-#define CCG_SIMPLE_TEST(fn, expr)                                    \
+#define CCG_SIMPLE_TEST(fn, expr)                                                 \
   Result<bool> fn(Runtime&, [[maybe_unused]] const Value& v, const CallArgs& a) { \
-    CCG_RETURN_IF_ERROR(NoArgs(#fn, a));                             \
-    return (expr);                                                   \
+    CCG_RETURN_IF_ERROR(NoArgs(#fn, a));                                          \
+    return (expr);                                                                \
   }
 
 CCG_SIMPLE_TEST(TDefined, !v.is_undefined())
@@ -39,7 +39,7 @@ CCG_SIMPLE_TEST(TNumber, v.is_number())
 CCG_SIMPLE_TEST(TString, v.is_string())
 CCG_SIMPLE_TEST(TMapping, v.is_dict())
 CCG_SIMPLE_TEST(TIterable, v.is_undefined() || v.is_string() || v.is_list() || v.is_dict())
-CCG_SIMPLE_TEST(TSequence, v.is_undefined() || v.is_string() || v.is_list() || v.is_dict())
+CCG_SIMPLE_TEST(TSequence, v.is_undefined() || v.is_string() || v.is_sequence() || v.is_dict())
 // Undefined defines __call__, so Python's callable() says yes.
 CCG_SIMPLE_TEST(TCallable, v.is_callable() || v.is_undefined())
 CCG_SIMPLE_TEST(TEscaped, false)

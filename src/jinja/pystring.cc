@@ -30,6 +30,48 @@ size_t ByteOffset(std::string_view s, int64_t idx) {
   return pos;
 }
 
+// Unconditional multi-character case mappings of Unicode's SpecialCasing.txt that Python
+// applies (the common ones: German sharp s, Latin ligatures, n-apostrophe, dotted capital I).
+struct SpecialCase {
+  uint32_t cp;
+  const char* upper;
+  const char* title;
+  const char* lower;
+};
+constexpr SpecialCase kSpecialCases[] = {
+    {0x00DF, "SS", "Ss", nullptr},         {0x0149, "\u02BCN", "\u02BCN", nullptr},
+    {0x0130, nullptr, nullptr, "i\u0307"}, {0xFB00, "FF", "Ff", nullptr},
+    {0xFB01, "FI", "Fi", nullptr},         {0xFB02, "FL", "Fl", nullptr},
+    {0xFB03, "FFI", "Ffi", nullptr},       {0xFB04, "FFL", "Ffl", nullptr},
+    {0xFB05, "ST", "St", nullptr},         {0xFB06, "ST", "St", nullptr},
+};
+
+const SpecialCase* FindSpecial(uint32_t cp) {
+  if (cp < 0xDF) return nullptr;
+  for (const SpecialCase& c : kSpecialCases) {
+    if (c.cp == cp) return &c;
+  }
+  return nullptr;
+}
+
+enum class CaseKind { kUpper, kLower, kTitle };
+
+void AppendCased(uint32_t cp, CaseKind kind, std::string* out) {
+  if (const SpecialCase* sc = FindSpecial(cp)) {
+    const char* m = kind == CaseKind::kUpper   ? sc->upper
+                    : kind == CaseKind::kTitle ? sc->title
+                                               : sc->lower;
+    if (m) {
+      out->append(m);
+      return;
+    }
+  }
+  AppendCodePoint(kind == CaseKind::kUpper   ? ToUpper(cp)
+                  : kind == CaseKind::kTitle ? ToTitle(cp)
+                                             : ToLower(cp),
+                  out);
+}
+
 template <class F>
 std::string MapChars(std::string_view s, F f) {
   std::string out;
@@ -183,6 +225,7 @@ bool IsLineBreak(uint32_t cp) {
 
 uint32_t ToUpper(uint32_t cp) {
   if (cp < 0x80) return (cp >= 'a' && cp <= 'z') ? cp - 32 : cp;
+  if (cp == 0xDF) return cp;  // Python maps it to "SS" (see AppendCased), never to U+1E9E
   if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return cp;
   return static_cast<uint32_t>(utf8proc_toupper(static_cast<utf8proc_int32_t>(cp)));
 }
@@ -195,12 +238,26 @@ uint32_t ToLower(uint32_t cp) {
 
 uint32_t ToTitle(uint32_t cp) {
   if (cp < 0x80) return ToUpper(cp);
+  if (cp == 0xDF) return cp;
   if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return cp;
   return static_cast<uint32_t>(utf8proc_totitle(static_cast<utf8proc_int32_t>(cp)));
 }
 
-std::string Upper(std::string_view s) { return MapChars(s, ToUpper); }
-std::string Lower(std::string_view s) { return MapChars(s, ToLower); }
+std::string Upper(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t pos = 0;
+  while (pos < s.size()) AppendCased(DecodeNext(s, &pos), CaseKind::kUpper, &out);
+  return out;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t pos = 0;
+  while (pos < s.size()) AppendCased(DecodeNext(s, &pos), CaseKind::kLower, &out);
+  return out;
+}
 
 std::string SwapCase(std::string_view s) {
   return MapChars(s, [](uint32_t c) {
@@ -217,7 +274,7 @@ std::string Capitalize(std::string_view s) {
   bool first = true;
   while (pos < s.size()) {
     uint32_t c = DecodeNext(s, &pos);
-    AppendCodePoint(first ? ToTitle(c) : ToLower(c), &out);
+    AppendCased(c, first ? CaseKind::kTitle : CaseKind::kLower, &out);
     first = false;
   }
   return out;
@@ -229,7 +286,7 @@ std::string Title(std::string_view s) {
   bool prev_cased = false;
   while (pos < s.size()) {
     uint32_t c = DecodeNext(s, &pos);
-    AppendCodePoint(prev_cased ? ToLower(c) : ToTitle(c), &out);
+    AppendCased(c, prev_cased ? CaseKind::kLower : CaseKind::kTitle, &out);
     prev_cased = IsCased(c);
   }
   return out;
@@ -246,7 +303,7 @@ std::string JinjaTitle(std::string_view s) {
     uint32_t c = DecodeNext(s, &pos);
     bool sep = is_sep(c);
     bool start = !have_prev || sep != prev_sep;
-    AppendCodePoint(start ? ToUpper(c) : ToLower(c), &out);
+    AppendCased(c, start ? CaseKind::kUpper : CaseKind::kLower, &out);
     have_prev = true;
     prev_sep = sep;
   }
@@ -408,8 +465,8 @@ std::string Replace(std::string_view s, std::string_view old, std::string_view r
   return out;
 }
 
-void AdjustIndices(std::optional<int64_t> start, std::optional<int64_t> end, int64_t n,
-                   int64_t* b, int64_t* e) {
+void AdjustIndices(std::optional<int64_t> start, std::optional<int64_t> end, int64_t n, int64_t* b,
+                   int64_t* e) {
   int64_t st = start.value_or(0), en = end.value_or(n);
   if (en > n) {
     en = n;

@@ -3,8 +3,9 @@
 // Templates index, slice, count, strip and split strings per code point, as Python does.
 // Bytes that are not valid UTF-8 are treated as one code point each (U+DC80..U+DCFF, like
 // Python's surrogateescape) and are copied through unchanged; nothing here fails on them.
-// Case mapping is Unicode simple case mapping (utf8proc), so Python's few special cases
-// ("ß".upper() == "SS") are not reproduced.
+// Case mapping is Unicode's simple case mapping (utf8proc) plus the common unconditional
+// multi-character mappings Python applies ("ß".upper() == "SS", ligatures, "İ".lower());
+// context-sensitive rules (Greek final sigma) are not reproduced.
 #pragma once
 
 #include <cstdint>
@@ -26,14 +27,14 @@ std::string FromCodePoints(const std::vector<uint32_t>& cps, size_t begin, size_
 size_t Length(std::string_view s);  // code points
 
 // Character classes, as Python's str methods define them.
-bool IsSpace(uint32_t cp);       // str.isspace
-bool IsPrintable(uint32_t cp);   // str.isprintable (repr escapes the others)
-bool IsCased(uint32_t cp);       // Lu, Ll, Lt
-bool IsAlnum(uint32_t cp);       // letters and digits
-bool IsAlpha(uint32_t cp);       // letters (L*)
-bool IsDecimal(uint32_t cp);     // decimal digits (Nd)
-bool IsWordChar(uint32_t cp);    // regex \w
-bool IsLineBreak(uint32_t cp);   // str.splitlines boundaries
+bool IsSpace(uint32_t cp);      // str.isspace
+bool IsPrintable(uint32_t cp);  // str.isprintable (repr escapes the others)
+bool IsCased(uint32_t cp);      // Lu, Ll, Lt
+bool IsAlnum(uint32_t cp);      // letters and digits
+bool IsAlpha(uint32_t cp);      // letters (L*)
+bool IsDecimal(uint32_t cp);    // decimal digits (Nd)
+bool IsWordChar(uint32_t cp);   // regex \w
+bool IsLineBreak(uint32_t cp);  // str.splitlines boundaries
 uint32_t ToUpper(uint32_t cp);
 uint32_t ToLower(uint32_t cp);
 uint32_t ToTitle(uint32_t cp);
@@ -57,11 +58,10 @@ std::vector<std::string> RSplit(std::string_view s, const std::optional<std::str
 // str.splitlines(keepends=False).
 std::vector<std::string> SplitLines(std::string_view s);
 // str.replace; count < 0: all.
-std::string Replace(std::string_view s, std::string_view old, std::string_view repl,
-                    int64_t count);
+std::string Replace(std::string_view s, std::string_view old, std::string_view repl, int64_t count);
 // Python slice-index normalisation of [start, end) for a sequence of length n.
-void AdjustIndices(std::optional<int64_t> start, std::optional<int64_t> end, int64_t n,
-                   int64_t* b, int64_t* e);
+void AdjustIndices(std::optional<int64_t> start, std::optional<int64_t> end, int64_t n, int64_t* b,
+                   int64_t* e);
 // str.find / str.rfind with optional start/end in code points; -1 when absent.
 int64_t Find(std::string_view s, std::string_view sub, std::optional<int64_t> start,
              std::optional<int64_t> end, bool reverse);

@@ -10,12 +10,11 @@
 
 #include <atomic>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace ccguard::jinja {
 namespace {
@@ -75,42 +74,114 @@ TEST(TemplateTest, Qwen3Conversations) {
   auto tmpl = Template::Parse(QwenTemplate());
   ASSERT_TRUE(tmpl.ok()) << tmpl.status().ToString();
   const QwenCase cases[] = {
-    // tools_with_system
-    {"tools_with_system",
-     "{\"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"}, {\"role\": \"user\", \"content\": \"Weather in Paris?\"}], \"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the weather <now> & later\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", \"description\": \"City name, e.g. \\\"Paris\\\"\"}}, \"required\": [\"city\"]}}}], \"add_generation_prompt\": true, \"enable_thinking\": false}",
-     "<|im_start|>system\nBe brief.\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>\n{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the weather <now> & later\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", \"description\": \"City name, e.g. \\\"Paris\\\"\"}}, \"required\": [\"city\"]}}}\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n<|im_start|>user\nWeather in Paris?<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"},
-    // tools_without_system
-    {"tools_without_system",
-     "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the weather <now> & later\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", \"description\": \"City name, e.g. \\\"Paris\\\"\"}}, \"required\": [\"city\"]}}}], \"add_generation_prompt\": true, \"enable_thinking\": false}",
-     "<|im_start|>system\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>\n{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the weather <now> & later\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", \"description\": \"City name, e.g. \\\"Paris\\\"\"}}, \"required\": [\"city\"]}}}\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"},
-    // think_multi_turn
-    {"think_multi_turn",
-     "{\"messages\": [{\"role\": \"user\", \"content\": \"2+2?\"}, {\"role\": \"assistant\", \"content\": \"<think>\\nsimple math\\n</think>\\n\\n4\"}, {\"role\": \"user\", \"content\": \"and 3+3?\"}, {\"role\": \"assistant\", \"content\": \"<think>\\nagain\\n</think>\\n\\n6\"}], \"add_generation_prompt\": false, \"enable_thinking\": false}",
-     "<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n4<|im_end|>\n<|im_start|>user\nand 3+3?<|im_end|>\n<|im_start|>assistant\n<think>\nagain\n</think>\n\n6<|im_end|>\n"},
-    // think_then_generation_prompt
-    {"think_then_generation_prompt",
-     "{\"messages\": [{\"role\": \"user\", \"content\": \"2+2?\"}, {\"role\": \"assistant\", \"content\": \"<think>\\nsimple math\\n</think>\\n\\n4\"}, {\"role\": \"user\", \"content\": \"and 3+3?\"}], \"add_generation_prompt\": true, \"enable_thinking\": false}",
-     "<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n4<|im_end|>\n<|im_start|>user\nand 3+3?<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"},
-    // tool_calls_and_responses
-    {"tool_calls_and_responses",
-     "{\"messages\": [{\"role\": \"user\", \"content\": \"Weather?\"}, {\"role\": \"assistant\", \"content\": \"\", \"tool_calls\": [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}}]}, {\"role\": \"tool\", \"content\": \"sunny\"}, {\"role\": \"tool\", \"content\": \"22C\"}, {\"role\": \"assistant\", \"content\": \"Sunny, 22C.\"}], \"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the weather <now> & later\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", \"description\": \"City name, e.g. \\\"Paris\\\"\"}}, \"required\": [\"city\"]}}}], \"add_generation_prompt\": true, \"enable_thinking\": false}",
-     "<|im_start|>system\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>\n{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the weather <now> & later\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", \"description\": \"City name, e.g. \\\"Paris\\\"\"}}, \"required\": [\"city\"]}}}\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n<|im_start|>user\nWeather?<|im_end|>\n<|im_start|>assistant\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call><|im_end|>\n<|im_start|>user\n<tool_response>\nsunny\n</tool_response>\n<tool_response>\n22C\n</tool_response><|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\nSunny, 22C.<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"},
-    // reasoning_content_field
-    {"reasoning_content_field",
-     "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}, {\"role\": \"assistant\", \"content\": \"a\", \"reasoning_content\": \"r\"}], \"add_generation_prompt\": false, \"enable_thinking\": false}",
-     "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n<think>\nr\n</think>\n\na<|im_end|>\n"},
-    // thinking_enabled
-    {"thinking_enabled",
-     "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}], \"enable_thinking\": true, \"add_generation_prompt\": true}",
-     "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n"},
-    // string_and_dict_tool_arguments
-    {"string_and_dict_tool_arguments",
-     "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}, {\"role\": \"assistant\", \"content\": \"x\", \"tool_calls\": [{\"name\": \"f\", \"arguments\": \"{\\\"a\\\": 1}\"}, {\"function\": {\"name\": \"g\", \"arguments\": {\"b\": [1, 2.5, null, true]}}}]}], \"add_generation_prompt\": false, \"enable_thinking\": false}",
-     "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\nx\n<tool_call>\n{\"name\": \"f\", \"arguments\": {\"a\": 1}}\n</tool_call>\n<tool_call>\n{\"name\": \"g\", \"arguments\": {\"b\": [1, 2.5, null, true]}}\n</tool_call><|im_end|>\n"},
-    // late_system_message
-    {"late_system_message",
-     "{\"messages\": [{\"role\": \"user\", \"content\": \"<tool_response>x</tool_response>\"}, {\"role\": \"system\", \"content\": \"late system\"}], \"add_generation_prompt\": true, \"enable_thinking\": false}",
-     "<|im_start|>user\n<tool_response>x</tool_response><|im_end|>\n<|im_start|>system\nlate system<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"},
+      // tools_with_system
+      {"tools_with_system",
+       "{\"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"}, {\"role\": \"user\", "
+       "\"content\": \"Weather in Paris?\"}], \"tools\": [{\"type\": \"function\", \"function\": "
+       "{\"name\": \"get_weather\", \"description\": \"Get the weather <now> & later\", "
+       "\"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", "
+       "\"description\": \"City name, e.g. \\\"Paris\\\"\"}}, \"required\": [\"city\"]}}}], "
+       "\"add_generation_prompt\": true, \"enable_thinking\": false}",
+       "<|im_start|>system\nBe brief.\n\n# Tools\n\nYou may call one or more functions to assist "
+       "with the user query.\n\nYou are provided with function signatures within <tools></tools> "
+       "XML tags:\n<tools>\n{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", "
+       "\"description\": \"Get the weather <now> & later\", \"parameters\": {\"type\": \"object\", "
+       "\"properties\": {\"city\": {\"type\": \"string\", \"description\": \"City name, e.g. "
+       "\\\"Paris\\\"\"}}, \"required\": [\"city\"]}}}\n</tools>\n\nFor each function call, return "
+       "a json object with function name and arguments within <tool_call></tool_call> XML "
+       "tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": "
+       "<args-json-object>}\n</tool_call><|im_end|>\n<|im_start|>user\nWeather in "
+       "Paris?<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"},
+      // tools_without_system
+      {"tools_without_system",
+       "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"tools\": [{\"type\": "
+       "\"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the weather "
+       "<now> & later\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": "
+       "{\"type\": \"string\", \"description\": \"City name, e.g. \\\"Paris\\\"\"}}, \"required\": "
+       "[\"city\"]}}}], \"add_generation_prompt\": true, \"enable_thinking\": false}",
+       "<|im_start|>system\n# Tools\n\nYou may call one or more functions to assist with the user "
+       "query.\n\nYou are provided with function signatures within <tools></tools> XML "
+       "tags:\n<tools>\n{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", "
+       "\"description\": \"Get the weather <now> & later\", \"parameters\": {\"type\": \"object\", "
+       "\"properties\": {\"city\": {\"type\": \"string\", \"description\": \"City name, e.g. "
+       "\\\"Paris\\\"\"}}, \"required\": [\"city\"]}}}\n</tools>\n\nFor each function call, return "
+       "a json object with function name and arguments within <tool_call></tool_call> XML "
+       "tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": "
+       "<args-json-object>}\n</"
+       "tool_call><|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</"
+       "think>\n\n"},
+      // think_multi_turn
+      {"think_multi_turn",
+       "{\"messages\": [{\"role\": \"user\", \"content\": \"2+2?\"}, {\"role\": \"assistant\", "
+       "\"content\": \"<think>\\nsimple math\\n</think>\\n\\n4\"}, {\"role\": \"user\", "
+       "\"content\": \"and 3+3?\"}, {\"role\": \"assistant\", \"content\": "
+       "\"<think>\\nagain\\n</think>\\n\\n6\"}], \"add_generation_prompt\": false, "
+       "\"enable_thinking\": false}",
+       "<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n4<|im_end|>\n<|im_start|>"
+       "user\nand "
+       "3+3?<|im_end|>\n<|im_start|>assistant\n<think>\nagain\n</think>\n\n6<|im_end|>\n"},
+      // think_then_generation_prompt
+      {"think_then_generation_prompt",
+       "{\"messages\": [{\"role\": \"user\", \"content\": \"2+2?\"}, {\"role\": \"assistant\", "
+       "\"content\": \"<think>\\nsimple math\\n</think>\\n\\n4\"}, {\"role\": \"user\", "
+       "\"content\": \"and 3+3?\"}], \"add_generation_prompt\": true, \"enable_thinking\": false}",
+       "<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n4<|im_end|>\n<|im_start|>"
+       "user\nand 3+3?<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"},
+      // tool_calls_and_responses
+      {"tool_calls_and_responses",
+       "{\"messages\": [{\"role\": \"user\", \"content\": \"Weather?\"}, {\"role\": \"assistant\", "
+       "\"content\": \"\", \"tool_calls\": [{\"type\": \"function\", \"function\": {\"name\": "
+       "\"get_weather\", \"arguments\": {\"city\": \"Paris\"}}}]}, {\"role\": \"tool\", "
+       "\"content\": \"sunny\"}, {\"role\": \"tool\", \"content\": \"22C\"}, {\"role\": "
+       "\"assistant\", \"content\": \"Sunny, 22C.\"}], \"tools\": [{\"type\": \"function\", "
+       "\"function\": {\"name\": \"get_weather\", \"description\": \"Get the weather <now> & "
+       "later\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": "
+       "\"string\", \"description\": \"City name, e.g. \\\"Paris\\\"\"}}, \"required\": "
+       "[\"city\"]}}}], \"add_generation_prompt\": true, \"enable_thinking\": false}",
+       "<|im_start|>system\n# Tools\n\nYou may call one or more functions to assist with the user "
+       "query.\n\nYou are provided with function signatures within <tools></tools> XML "
+       "tags:\n<tools>\n{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", "
+       "\"description\": \"Get the weather <now> & later\", \"parameters\": {\"type\": \"object\", "
+       "\"properties\": {\"city\": {\"type\": \"string\", \"description\": \"City name, e.g. "
+       "\\\"Paris\\\"\"}}, \"required\": [\"city\"]}}}\n</tools>\n\nFor each function call, return "
+       "a json object with function name and arguments within <tool_call></tool_call> XML "
+       "tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": "
+       "<args-json-object>}\n</"
+       "tool_call><|im_end|>\n<|im_start|>user\nWeather?<|im_end|>\n<|im_start|>assistant\n<tool_"
+       "call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": "
+       "\"Paris\"}}\n</tool_call><|im_end|>\n<|im_start|>user\n<tool_response>\nsunny\n</"
+       "tool_response>\n<tool_response>\n22C\n</"
+       "tool_response><|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\nSunny, "
+       "22C.<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"},
+      // reasoning_content_field
+      {"reasoning_content_field",
+       "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}, {\"role\": \"assistant\", "
+       "\"content\": \"a\", \"reasoning_content\": \"r\"}], \"add_generation_prompt\": false, "
+       "\"enable_thinking\": false}",
+       "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n<think>\nr\n</"
+       "think>\n\na<|im_end|>\n"},
+      // thinking_enabled
+      {"thinking_enabled",
+       "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}], \"enable_thinking\": true, "
+       "\"add_generation_prompt\": true}",
+       "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n"},
+      // string_and_dict_tool_arguments
+      {"string_and_dict_tool_arguments",
+       "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}, {\"role\": \"assistant\", "
+       "\"content\": \"x\", \"tool_calls\": [{\"name\": \"f\", \"arguments\": \"{\\\"a\\\": 1}\"}, "
+       "{\"function\": {\"name\": \"g\", \"arguments\": {\"b\": [1, 2.5, null, true]}}}]}], "
+       "\"add_generation_prompt\": false, \"enable_thinking\": false}",
+       "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n<think>\n\n</"
+       "think>\n\nx\n<tool_call>\n{\"name\": \"f\", \"arguments\": {\"a\": "
+       "1}}\n</tool_call>\n<tool_call>\n{\"name\": \"g\", \"arguments\": {\"b\": [1, 2.5, null, "
+       "true]}}\n</tool_call><|im_end|>\n"},
+      // late_system_message
+      {"late_system_message",
+       "{\"messages\": [{\"role\": \"user\", \"content\": \"<tool_response>x</tool_response>\"}, "
+       "{\"role\": \"system\", \"content\": \"late system\"}], \"add_generation_prompt\": true, "
+       "\"enable_thinking\": false}",
+       "<|im_start|>user\n<tool_response>x</tool_response><|im_end|>\n<|im_start|>system\nlate "
+       "system<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"},
   };
   for (const QwenCase& c : cases) {
     SCOPED_TRACE(c.name);
@@ -139,17 +210,21 @@ TEST(TemplateTest, Qwen3ThinkingByHand) {
             "<|im_start|>assistant\n<think>\nr2\n</think>\n\na2<|im_end|>\n");
 }
 
-constexpr const char* kLlama3 = R"jinja({% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>
+constexpr const char* kLlama3 =
+    R"jinja({% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>
 
 '+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>
 
 ' }}{% endif %})jinja";
-constexpr const char* kMistral = R"jinja({{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %})jinja";
-constexpr const char* kGemma = R"jinja({{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if (message['role'] == 'assistant') %}{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}{{ '<start_of_turn>' + role + '
+constexpr const char* kMistral =
+    R"jinja({{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %})jinja";
+constexpr const char* kGemma =
+    R"jinja({{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if (message['role'] == 'assistant') %}{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}{{ '<start_of_turn>' + role + '
 ' + message['content'] | trim + '<end_of_turn>
 ' }}{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model
 '}}{% endif %})jinja";
-constexpr const char* kChatML = R"jinja({% for message in messages %}{{'<|im_start|>' + message['role'] + '
+constexpr const char* kChatML =
+    R"jinja({% for message in messages %}{{'<|im_start|>' + message['role'] + '
 ' + message['content'] + '<|im_end|>' + '
 '}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant
 ' }}{% endif %})jinja";
@@ -361,42 +436,131 @@ struct ModelCase {
 
 TEST(TemplateTest, OtherModelTemplates) {
   const ModelCase cases[] = {
-    // llama3_basic
-    {"llama3_basic", kLlama3,
-     "{\"messages\": [{\"role\": \"system\", \"content\": \"  Be brief.  \"}, {\"role\": \"user\", \"content\": \" Hi there \\n\"}, {\"role\": \"assistant\", \"content\": \" Hello! \"}, {\"role\": \"user\", \"content\": \"Weather?\"}], \"bos_token\": \"<|begin_of_text|>\", \"add_generation_prompt\": true}",
-     "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi there<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nHello!<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nWeather?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"},
-    // mistral_basic
-    {"mistral_basic", kMistral,
-     "{\"messages\": [{\"role\": \"user\", \"content\": \" Hi there \\n\"}, {\"role\": \"assistant\", \"content\": \" Hello! \"}, {\"role\": \"user\", \"content\": \"Weather?\"}], \"bos_token\": \"<s>\", \"eos_token\": \"</s>\"}",
-     "<s>[INST]  Hi there \n [/INST] Hello! </s>[INST] Weather? [/INST]"},
-    // mistral_bad_roles
-    {"mistral_bad_roles", kMistral,
-     "{\"messages\": [{\"role\": \"system\", \"content\": \"  Be brief.  \"}, {\"role\": \"user\", \"content\": \" Hi there \\n\"}, {\"role\": \"assistant\", \"content\": \" Hello! \"}, {\"role\": \"user\", \"content\": \"Weather?\"}], \"bos_token\": \"<s>\", \"eos_token\": \"</s>\"}",
-     "ERROR: Conversation roles must alternate user/assistant/user/assistant/..."},
-    // gemma_basic
-    {"gemma_basic", kGemma,
-     "{\"messages\": [{\"role\": \"user\", \"content\": \" Hi there \\n\"}, {\"role\": \"assistant\", \"content\": \" Hello! \"}, {\"role\": \"user\", \"content\": \"Weather?\"}], \"bos_token\": \"<bos>\", \"add_generation_prompt\": true}",
-     "<bos><start_of_turn>user\nHi there<end_of_turn>\n<start_of_turn>model\nHello!<end_of_turn>\n<start_of_turn>user\nWeather?<end_of_turn>\n<start_of_turn>model\n"},
-    // gemma_system
-    {"gemma_system", kGemma,
-     "{\"messages\": [{\"role\": \"system\", \"content\": \"  Be brief.  \"}, {\"role\": \"user\", \"content\": \" Hi there \\n\"}, {\"role\": \"assistant\", \"content\": \" Hello! \"}, {\"role\": \"user\", \"content\": \"Weather?\"}], \"bos_token\": \"<bos>\", \"add_generation_prompt\": true}",
-     "ERROR: System role not supported"},
-    // chatml_basic
-    {"chatml_basic", kChatML,
-     "{\"messages\": [{\"role\": \"system\", \"content\": \"  Be brief.  \"}, {\"role\": \"user\", \"content\": \" Hi there \\n\"}, {\"role\": \"assistant\", \"content\": \" Hello! \"}, {\"role\": \"user\", \"content\": \"Weather?\"}], \"add_generation_prompt\": true}",
-     "<|im_start|>system\n  Be brief.  <|im_end|>\n<|im_start|>user\n Hi there \n<|im_end|>\n<|im_start|>assistant\n Hello! <|im_end|>\n<|im_start|>user\nWeather?<|im_end|>\n<|im_start|>assistant\n"},
-    // mistral_tools
-    {"mistral_tools", kMistralTools,
-     "{\"messages\": [{\"role\": \"system\", \"content\": \"  Be brief.  \"}, {\"role\": \"user\", \"content\": \" Hi there \\n\"}, {\"role\": \"assistant\", \"content\": \" Hello! \"}, {\"role\": \"user\", \"content\": \"Weather?\"}, {\"role\": \"assistant\", \"tool_calls\": [{\"id\": \"abcdefghi\", \"function\": {\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}}]}, {\"role\": \"tool\", \"tool_call_id\": \"abcdefghi\", \"content\": \"sunny\"}, {\"role\": \"assistant\", \"content\": \"It is sunny.\"}, {\"role\": \"user\", \"content\": \"Thanks\"}], \"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", \"description\": \"The city\"}}, \"required\": [\"city\"]}, \"return\": {\"type\": \"string\"}}}], \"bos_token\": \"<s>\", \"eos_token\": \"</s>\"}",
-     "<s>[INST]  Hi there \n[/INST] Hello!</s>[INST] Weather?[/INST][TOOL_CALLS] [{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}, \"id\": \"abcdefghi\"}]</s>[TOOL_RESULTS] {\"content\": sunny, \"call_id\": \"abcdefghi\"}[/TOOL_RESULTS] It is sunny.</s>[AVAILABLE_TOOLS] [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", \"description\": \"The city\"}}, \"required\": [\"city\"]}}}][/AVAILABLE_TOOLS][INST]   Be brief.  \n\nThanks[/INST]"},
-    // llama31_tools
-    {"llama31_tools", kLlama31,
-     "{\"messages\": [{\"role\": \"system\", \"content\": \"  Be brief.  \"}, {\"role\": \"user\", \"content\": \" Hi there \\n\"}, {\"role\": \"assistant\", \"content\": \" Hello! \"}, {\"role\": \"user\", \"content\": \"Weather?\"}, {\"role\": \"assistant\", \"tool_calls\": [{\"function\": {\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}}]}, {\"role\": \"tool\", \"content\": \"sunny\"}], \"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", \"description\": \"The city\"}}, \"required\": [\"city\"]}, \"return\": {\"type\": \"string\"}}}], \"bos_token\": \"<|begin_of_text|>\", \"add_generation_prompt\": true}",
-     "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nEnvironment: ipython\nCutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\nBe brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nGiven the following functions, please respond with a JSON for a function call with its proper arguments that best answers the given prompt.\n\nRespond in the format {\"name\": function name, \"parameters\": dictionary of argument name and its value}.Do not use variables.\n\n{\n    \"type\": \"function\",\n    \"function\": {\n        \"name\": \"get_weather\",\n        \"description\": \"Get the weather\",\n        \"parameters\": {\n            \"type\": \"object\",\n            \"properties\": {\n                \"city\": {\n                    \"type\": \"string\",\n                    \"description\": \"The city\"\n                }\n            },\n            \"required\": [\n                \"city\"\n            ]\n        },\n        \"return\": {\n            \"type\": \"string\"\n        }\n    }\n}\n\nHi there<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nHello!<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nWeather?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}<|eot_id|><|start_header_id|>ipython<|end_header_id|>\n\n\"sunny\"<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"},
-    // llama31_builtin
-    {"llama31_builtin", kLlama31,
-     "{\"messages\": [{\"role\": \"user\", \"content\": \" Hi there \\n\"}, {\"role\": \"assistant\", \"content\": \" Hello! \"}, {\"role\": \"user\", \"content\": \"Weather?\"}], \"builtin_tools\": [\"brave_search\", \"code_interpreter\"], \"date_string\": \"01 Jan 2025\", \"tools_in_user_message\": false, \"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", \"description\": \"The city\"}}, \"required\": [\"city\"]}, \"return\": {\"type\": \"string\"}}}], \"bos_token\": \"<|begin_of_text|>\", \"add_generation_prompt\": true}",
-     "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nEnvironment: ipython\nTools: brave_search\n\nCutting Knowledge Date: December 2023\nToday Date: 01 Jan 2025\n\nYou have access to the following functions. To call a function, please respond with JSON for a function call.Respond in the format {\"name\": function name, \"parameters\": dictionary of argument name and its value}.Do not use variables.\n\n{\n    \"type\": \"function\",\n    \"function\": {\n        \"name\": \"get_weather\",\n        \"description\": \"Get the weather\",\n        \"parameters\": {\n            \"type\": \"object\",\n            \"properties\": {\n                \"city\": {\n                    \"type\": \"string\",\n                    \"description\": \"The city\"\n                }\n            },\n            \"required\": [\n                \"city\"\n            ]\n        },\n        \"return\": {\n            \"type\": \"string\"\n        }\n    }\n}\n\n<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi there<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nHello!<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nWeather?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"},
+      // llama3_basic
+      {"llama3_basic", kLlama3,
+       "{\"messages\": [{\"role\": \"system\", \"content\": \"  Be brief.  \"}, {\"role\": "
+       "\"user\", \"content\": \" Hi there \\n\"}, {\"role\": \"assistant\", \"content\": \" "
+       "Hello! \"}, {\"role\": \"user\", \"content\": \"Weather?\"}], \"bos_token\": "
+       "\"<|begin_of_text|>\", \"add_generation_prompt\": true}",
+       "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe "
+       "brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi "
+       "there<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nHello!<|eot_id|><|start_"
+       "header_id|>user<|end_header_id|>\n\nWeather?<|eot_id|><|start_header_id|>assistant<|end_"
+       "header_id|>\n\n"},
+      // mistral_basic
+      {"mistral_basic", kMistral,
+       "{\"messages\": [{\"role\": \"user\", \"content\": \" Hi there \\n\"}, {\"role\": "
+       "\"assistant\", \"content\": \" Hello! \"}, {\"role\": \"user\", \"content\": "
+       "\"Weather?\"}], \"bos_token\": \"<s>\", \"eos_token\": \"</s>\"}",
+       "<s>[INST]  Hi there \n [/INST] Hello! </s>[INST] Weather? [/INST]"},
+      // mistral_bad_roles
+      {"mistral_bad_roles", kMistral,
+       "{\"messages\": [{\"role\": \"system\", \"content\": \"  Be brief.  \"}, {\"role\": "
+       "\"user\", \"content\": \" Hi there \\n\"}, {\"role\": \"assistant\", \"content\": \" "
+       "Hello! \"}, {\"role\": \"user\", \"content\": \"Weather?\"}], \"bos_token\": \"<s>\", "
+       "\"eos_token\": \"</s>\"}",
+       "ERROR: Conversation roles must alternate user/assistant/user/assistant/..."},
+      // gemma_basic
+      {"gemma_basic", kGemma,
+       "{\"messages\": [{\"role\": \"user\", \"content\": \" Hi there \\n\"}, {\"role\": "
+       "\"assistant\", \"content\": \" Hello! \"}, {\"role\": \"user\", \"content\": "
+       "\"Weather?\"}], \"bos_token\": \"<bos>\", \"add_generation_prompt\": true}",
+       "<bos><start_of_turn>user\nHi "
+       "there<end_of_turn>\n<start_of_turn>model\nHello!<end_of_turn>\n<start_of_turn>"
+       "user\nWeather?<end_of_turn>\n<start_of_turn>model\n"},
+      // gemma_system
+      {"gemma_system", kGemma,
+       "{\"messages\": [{\"role\": \"system\", \"content\": \"  Be brief.  \"}, {\"role\": "
+       "\"user\", \"content\": \" Hi there \\n\"}, {\"role\": \"assistant\", \"content\": \" "
+       "Hello! \"}, {\"role\": \"user\", \"content\": \"Weather?\"}], \"bos_token\": \"<bos>\", "
+       "\"add_generation_prompt\": true}",
+       "ERROR: System role not supported"},
+      // chatml_basic
+      {"chatml_basic", kChatML,
+       "{\"messages\": [{\"role\": \"system\", \"content\": \"  Be brief.  \"}, {\"role\": "
+       "\"user\", \"content\": \" Hi there \\n\"}, {\"role\": \"assistant\", \"content\": \" "
+       "Hello! \"}, {\"role\": \"user\", \"content\": \"Weather?\"}], \"add_generation_prompt\": "
+       "true}",
+       "<|im_start|>system\n  Be brief.  <|im_end|>\n<|im_start|>user\n Hi there "
+       "\n<|im_end|>\n<|im_start|>assistant\n Hello! "
+       "<|im_end|>\n<|im_start|>user\nWeather?<|im_end|>\n<|im_start|>assistant\n"},
+      // mistral_tools
+      {"mistral_tools", kMistralTools,
+       "{\"messages\": [{\"role\": \"system\", \"content\": \"  Be brief.  \"}, {\"role\": "
+       "\"user\", \"content\": \" Hi there \\n\"}, {\"role\": \"assistant\", \"content\": \" "
+       "Hello! \"}, {\"role\": \"user\", \"content\": \"Weather?\"}, {\"role\": \"assistant\", "
+       "\"tool_calls\": [{\"id\": \"abcdefghi\", \"function\": {\"name\": \"get_weather\", "
+       "\"arguments\": {\"city\": \"Paris\"}}}]}, {\"role\": \"tool\", \"tool_call_id\": "
+       "\"abcdefghi\", \"content\": \"sunny\"}, {\"role\": \"assistant\", \"content\": \"It is "
+       "sunny.\"}, {\"role\": \"user\", \"content\": \"Thanks\"}], \"tools\": [{\"type\": "
+       "\"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the "
+       "weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": "
+       "\"string\", \"description\": \"The city\"}}, \"required\": [\"city\"]}, \"return\": "
+       "{\"type\": \"string\"}}}], \"bos_token\": \"<s>\", \"eos_token\": \"</s>\"}",
+       "<s>[INST]  Hi there \n[/INST] Hello!</s>[INST] Weather?[/INST][TOOL_CALLS] [{\"name\": "
+       "\"get_weather\", \"arguments\": {\"city\": \"Paris\"}, \"id\": "
+       "\"abcdefghi\"}]</s>[TOOL_RESULTS] {\"content\": sunny, \"call_id\": "
+       "\"abcdefghi\"}[/TOOL_RESULTS] It is sunny.</s>[AVAILABLE_TOOLS] [{\"type\": \"function\", "
+       "\"function\": {\"name\": \"get_weather\", \"description\": \"Get the weather\", "
+       "\"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", "
+       "\"description\": \"The city\"}}, \"required\": [\"city\"]}}}][/AVAILABLE_TOOLS][INST]   Be "
+       "brief.  \n\nThanks[/INST]"},
+      // llama31_tools
+      {"llama31_tools", kLlama31,
+       "{\"messages\": [{\"role\": \"system\", \"content\": \"  Be brief.  \"}, {\"role\": "
+       "\"user\", \"content\": \" Hi there \\n\"}, {\"role\": \"assistant\", \"content\": \" "
+       "Hello! \"}, {\"role\": \"user\", \"content\": \"Weather?\"}, {\"role\": \"assistant\", "
+       "\"tool_calls\": [{\"function\": {\"name\": \"get_weather\", \"arguments\": {\"city\": "
+       "\"Paris\"}}}]}, {\"role\": \"tool\", \"content\": \"sunny\"}], \"tools\": [{\"type\": "
+       "\"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the "
+       "weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": "
+       "\"string\", \"description\": \"The city\"}}, \"required\": [\"city\"]}, \"return\": "
+       "{\"type\": \"string\"}}}], \"bos_token\": \"<|begin_of_text|>\", "
+       "\"add_generation_prompt\": true}",
+       "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nEnvironment: "
+       "ipython\nCutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\nBe "
+       "brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nGiven the following functions, "
+       "please respond with a JSON for a function call with its proper arguments that best answers "
+       "the given prompt.\n\nRespond in the format {\"name\": function name, \"parameters\": "
+       "dictionary of argument name and its value}.Do not use variables.\n\n{\n    \"type\": "
+       "\"function\",\n    \"function\": {\n        \"name\": \"get_weather\",\n        "
+       "\"description\": \"Get the weather\",\n        \"parameters\": {\n            \"type\": "
+       "\"object\",\n            \"properties\": {\n                \"city\": {\n                  "
+       "  \"type\": \"string\",\n                    \"description\": \"The city\"\n               "
+       " }\n            },\n            \"required\": [\n                \"city\"\n            ]\n "
+       "       },\n        \"return\": {\n            \"type\": \"string\"\n        }\n    "
+       "}\n}\n\nHi "
+       "there<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nHello!<|eot_id|><|start_"
+       "header_id|>user<|end_header_id|>\n\nWeather?<|eot_id|><|start_header_id|>assistant<|end_"
+       "header_id|>\n\n{\"name\": \"get_weather\", \"parameters\": {\"city\": "
+       "\"Paris\"}}<|eot_id|><|start_header_id|>ipython<|end_header_id|>\n\n\"sunny\"<|eot_id|><|"
+       "start_header_id|>assistant<|end_header_id|>\n\n"},
+      // llama31_builtin
+      {"llama31_builtin", kLlama31,
+       "{\"messages\": [{\"role\": \"user\", \"content\": \" Hi there \\n\"}, {\"role\": "
+       "\"assistant\", \"content\": \" Hello! \"}, {\"role\": \"user\", \"content\": "
+       "\"Weather?\"}], \"builtin_tools\": [\"brave_search\", \"code_interpreter\"], "
+       "\"date_string\": \"01 Jan 2025\", \"tools_in_user_message\": false, \"tools\": [{\"type\": "
+       "\"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the "
+       "weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": "
+       "\"string\", \"description\": \"The city\"}}, \"required\": [\"city\"]}, \"return\": "
+       "{\"type\": \"string\"}}}], \"bos_token\": \"<|begin_of_text|>\", "
+       "\"add_generation_prompt\": true}",
+       "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nEnvironment: "
+       "ipython\nTools: brave_search\n\nCutting Knowledge Date: December 2023\nToday Date: 01 Jan "
+       "2025\n\nYou have access to the following functions. To call a function, please respond "
+       "with JSON for a function call.Respond in the format {\"name\": function name, "
+       "\"parameters\": dictionary of argument name and its value}.Do not use variables.\n\n{\n    "
+       "\"type\": \"function\",\n    \"function\": {\n        \"name\": \"get_weather\",\n        "
+       "\"description\": \"Get the weather\",\n        \"parameters\": {\n            \"type\": "
+       "\"object\",\n            \"properties\": {\n                \"city\": {\n                  "
+       "  \"type\": \"string\",\n                    \"description\": \"The city\"\n               "
+       " }\n            },\n            \"required\": [\n                \"city\"\n            ]\n "
+       "       },\n        \"return\": {\n            \"type\": \"string\"\n        }\n    "
+       "}\n}\n\n<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi "
+       "there<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nHello!<|eot_id|><|start_"
+       "header_id|>user<|end_header_id|>\n\nWeather?<|eot_id|><|start_header_id|>assistant<|end_"
+       "header_id|>\n\n"},
   };
   for (const ModelCase& c : cases) {
     SCOPED_TRACE(c.name);
@@ -452,8 +616,9 @@ TEST(TemplateTest, SyntaxErrorsNameLineAndColumn) {
 }
 
 TEST(TemplateTest, UnsupportedTags) {
-  for (const char* src : {"{% include 'x.j2' %}", "{% extends 'base' %}", "{% block b %}{% endblock %}",
-                          "{% import 'm' as m %}", "{% from 'm' import x %}"}) {
+  for (const char* src :
+       {"{% include 'x.j2' %}", "{% extends 'base' %}", "{% block b %}{% endblock %}",
+        "{% import 'm' as m %}", "{% from 'm' import x %}"}) {
     auto t = Template::Parse(src);
     ASSERT_FALSE(t.ok()) << src;
     EXPECT_EQ(t.status().code(), Status::Code::kNotSupported) << src;
@@ -461,7 +626,8 @@ TEST(TemplateTest, UnsupportedTags) {
 }
 
 TEST(TemplateTest, HostileNestingIsRejectedAtParse) {
-  std::string deep_parens = "{{ " + std::string(100000, '(') + "1" + std::string(100000, ')') + " }}";
+  std::string deep_parens =
+      "{{ " + std::string(100000, '(') + "1" + std::string(100000, ')') + " }}";
   EXPECT_FALSE(Template::Parse(deep_parens).ok());
   std::string long_chain = "{{ x";
   for (int i = 0; i < 100000; ++i) long_chain += ".a";
@@ -474,7 +640,7 @@ TEST(TemplateTest, HostileNestingIsRejectedAtParse) {
   std::string ifs;
   for (int i = 0; i < 10000; ++i) ifs += "{% if true %}";
   EXPECT_FALSE(Template::Parse(ifs).ok());
-  std::string nots = "{{ " ;
+  std::string nots = "{{ ";
   for (int i = 0; i < 100000; ++i) nots += "not ";
   nots += "1 }}";
   EXPECT_FALSE(Template::Parse(nots).ok());

@@ -74,7 +74,7 @@ Value FromJsonImpl(const J& j, int depth) {
 }
 
 int TypeRank(const Value& v) {
-  return v.is_number() ? 1 : v.is_string() ? 2 : v.is_list() ? (v.is_tuple() ? 4 : 3) : 0;
+  return v.is_number() ? 1 : v.is_string() ? 2 : v.is_sequence() ? (v.is_tuple() ? 4 : 3) : 0;
 }
 
 }  // namespace
@@ -182,6 +182,12 @@ Value Value::List(std::vector<Value> items) {
 Value Value::Tuple(std::vector<Value> items) {
   Value v = List(std::move(items));
   v.tuple_ = true;
+  return v;
+}
+
+Value Value::Generator(std::vector<Value> items) {
+  Value v = List(std::move(items));
+  v.generator_ = true;
   return v;
 }
 
@@ -295,7 +301,7 @@ bool Value::Truthy() const {
     case Kind::kString:
       return !string_value().empty();
     case Kind::kList:
-      return !list_value().empty();
+      return generator_ || !list_value().empty();
     case Kind::kDict:
       return !dict_value().empty();
     case Kind::kNamespace:
@@ -320,7 +326,7 @@ const char* Value::TypeName() const {
     case Kind::kString:
       return "str";
     case Kind::kList:
-      return tuple_ ? "tuple" : "list";
+      return generator_ ? "generator" : tuple_ ? "tuple" : "list";
     case Kind::kDict:
       return "dict";
     case Kind::kNamespace:
@@ -376,6 +382,10 @@ void Value::AppendRepr(std::string* out, int depth) const {
       out->append(StringRepr(string_value()));
       return;
     case Kind::kList: {
+      if (generator_) {
+        out->append("<generator object>");
+        return;
+      }
       const auto& items = list_value();
       out->push_back(tuple_ ? '(' : '[');
       for (size_t i = 0; i < items.size(); ++i) {
@@ -411,10 +421,10 @@ void Value::AppendRepr(std::string* out, int depth) const {
 bool Value::Equals(const Value& o) const {
   if (is_number() && o.is_number()) {
     if (kind_ != Kind::kFloat && o.kind_ != Kind::kFloat) return i_ == o.i_;
-    long double a = kind_ == Kind::kFloat ? static_cast<long double>(d_)
-                                          : static_cast<long double>(i_);
-    long double b = o.kind_ == Kind::kFloat ? static_cast<long double>(o.d_)
-                                            : static_cast<long double>(o.i_);
+    long double a =
+        kind_ == Kind::kFloat ? static_cast<long double>(d_) : static_cast<long double>(i_);
+    long double b =
+        o.kind_ == Kind::kFloat ? static_cast<long double>(o.d_) : static_cast<long double>(o.i_);
     return a == b;
   }
   if (kind_ != o.kind_) return false;
@@ -425,6 +435,7 @@ bool Value::Equals(const Value& o) const {
     case Kind::kString:
       return string_value() == o.string_value();
     case Kind::kList: {
+      if (generator_ || o.generator_) return obj_ == o.obj_;
       if (tuple_ != o.tuple_) return false;
       const auto& a = list_value();
       const auto& b = o.list_value();
@@ -454,10 +465,10 @@ Result<bool> Value::Less(const Value& a, const Value& b) {
   if (ra != 0 && ra == rb) {
     if (ra == 1) {
       if (!a.is_float() && !b.is_float()) return a.i_ < b.i_;
-      long double x = a.is_float() ? static_cast<long double>(a.d_)
-                                   : static_cast<long double>(a.i_);
-      long double y = b.is_float() ? static_cast<long double>(b.d_)
-                                   : static_cast<long double>(b.i_);
+      long double x =
+          a.is_float() ? static_cast<long double>(a.d_) : static_cast<long double>(a.i_);
+      long double y =
+          b.is_float() ? static_cast<long double>(b.d_) : static_cast<long double>(b.i_);
       return x < y;
     }
     if (ra == 2) return a.string_value() < b.string_value();

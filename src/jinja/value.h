@@ -1,13 +1,14 @@
 // Value: a Jinja/Python value as seen by templates.
 //
 // Kinds: undefined, none, bool, int (int64), float (double), string (UTF-8 bytes; Python
-// semantics are applied per code point where it matters), list (or tuple), dict
+// semantics are applied per code point where it matters), list (or tuple, or generator), dict
 // (insertion-ordered, string keys), namespace (a mutable attribute bag created by
 // `namespace(...)`) and callable (a native function).
 //
 // Values are cheap to copy: strings, lists, dicts and callables are shared, immutable
-// objects. A namespace is shared *and* mutable (Python reference semantics), which is why
-// namespaces can only be created by a template during Render.
+// objects, safe to share between threads. A namespace is shared *and* mutable (Python
+// reference semantics); templates create their own with namespace(...), and a namespace
+// passed in a render context must not be shared by concurrent renders.
 //
 // Str() and Repr() follow Python's str() and repr(): 1.0 prints "1.0", True prints "True",
 // None prints "None", lists print as "['a', 1]".
@@ -16,53 +17,37 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "util/status.h"
 
 namespace ccguard::jinja {
 
 class Value;
-
-// Arguments of a call: positional then keyword (in call order).
-struct CallArgs {
-  std::vector<Value> args;
-  std::vector<std::pair<std::string, Value>> kwargs;
-};
+class Dict;
+struct CallArgs;
 
 // A native function. It must be thread-safe if the Value is shared between renders.
 using NativeFunction = std::function<Result<Value>(const CallArgs&)>;
 
-// An insertion-ordered mapping from string keys to values.
-class Dict {
- public:
-  Dict() = default;
-  size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
-  // Null when absent.
-  const Value* Find(std::string_view key) const;
-  // Inserts or replaces (a replaced key keeps its position, as in Python).
-  void Set(std::string key, Value value);
-  const std::vector<std::pair<std::string, Value>>& entries() const { return entries_; }
-  // Nesting depth: 1 + the deepest value stored (an upper bound after replacements).
-  uint32_t depth() const { return depth_; }
-
- private:
-  std::vector<std::pair<std::string, Value>> entries_;
-  uint32_t depth_ = 1;
-  std::vector<uint32_t> index_;  // open-addressing hash table into entries_ (when large)
-  void Rehash();
-};
-
 class Value {
  public:
-  enum class Kind { kUndefined, kNone, kBool, kInt, kFloat, kString, kList, kDict, kNamespace,
-                    kCallable };
+  enum class Kind {
+    kUndefined,
+    kNone,
+    kBool,
+    kInt,
+    kFloat,
+    kString,
+    kList,
+    kDict,
+    kNamespace,
+    kCallable
+  };
 
   // An undefined value. `hint` is the message of the error raised when it is used in a
   // way Jinja2 forbids (e.g. "'foo' is undefined").
@@ -75,6 +60,9 @@ class Value {
   static Value String(std::string s);
   static Value List(std::vector<Value> items);
   static Value Tuple(std::vector<Value> items);
+  // A one-shot iterator as Jinja's select/map/... filters return (Python generators):
+  // iterable, always true, but without len(), indexing or a printable value.
+  static Value Generator(std::vector<Value> items);
   static Value FromDict(Dict d);
   // A callable; `name` is used in error messages and repr.
   static Value Function(std::string name, NativeFunction fn);
@@ -94,10 +82,15 @@ class Value {
   bool is_int() const { return kind_ == Kind::kInt; }
   bool is_float() const { return kind_ == Kind::kFloat; }
   // bool, int or float (Python's numbers.Number).
-  bool is_number() const { return kind_ == Kind::kBool || kind_ == Kind::kInt || kind_ == Kind::kFloat; }
+  bool is_number() const {
+    return kind_ == Kind::kBool || kind_ == Kind::kInt || kind_ == Kind::kFloat;
+  }
   bool is_string() const { return kind_ == Kind::kString; }
-  bool is_list() const { return kind_ == Kind::kList; }  // lists and tuples
+  bool is_list() const { return kind_ == Kind::kList; }  // lists, tuples, generators
   bool is_tuple() const { return kind_ == Kind::kList && tuple_; }
+  bool is_generator() const { return kind_ == Kind::kList && generator_; }
+  // A real list or tuple (not a generator).
+  bool is_sequence() const { return kind_ == Kind::kList && !generator_; }
   bool is_dict() const { return kind_ == Kind::kDict; }
   bool is_namespace() const { return kind_ == Kind::kNamespace; }
   bool is_callable() const { return kind_ == Kind::kCallable; }
@@ -117,7 +110,7 @@ class Value {
   Result<Value> Call(const CallArgs& args) const;
   // The undefined hint, or "" for other kinds.
   const std::string& undefined_hint() const;
-  // The error message for using an undefined value ("'x' is undefined" by default).
+  // The error message for using an undefined value: its hint, or "value is undefined".
   std::string UndefinedMessage() const;
 
   // Python truthiness (undefined is false).
@@ -144,11 +137,39 @@ class Value {
   Kind kind_ = Kind::kUndefined;
   bool b_ = false;
   bool tuple_ = false;
+  bool generator_ = false;
   int64_t i_ = 0;
   uint32_t depth_ = 0;
   double d_ = 0;
   std::shared_ptr<void> obj_;  // std::string, std::vector<Value>, Dict, Dict (namespace), Fn
   void AppendRepr(std::string* out, int depth) const;
+};
+
+// Arguments of a call: positional then keyword (in call order).
+struct CallArgs {
+  std::vector<Value> args;
+  std::vector<std::pair<std::string, Value>> kwargs;
+};
+
+// An insertion-ordered mapping from string keys to values.
+class Dict {
+ public:
+  Dict() = default;
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  // Null when absent.
+  const Value* Find(std::string_view key) const;
+  // Inserts or replaces (a replaced key keeps its position, as in Python).
+  void Set(std::string key, Value value);
+  const std::vector<std::pair<std::string, Value>>& entries() const { return entries_; }
+  // Nesting depth: 1 + the deepest value stored (an upper bound after replacements).
+  uint32_t depth() const { return depth_; }
+
+ private:
+  std::vector<std::pair<std::string, Value>> entries_;
+  uint32_t depth_ = 1;
+  std::vector<uint32_t> index_;  // open-addressing hash table into entries_ (when large)
+  void Rehash();
 };
 
 // Python float repr: shortest round-trip digits, "1.0", "1e+16", "1.5e-05", "inf", "nan".

@@ -61,7 +61,8 @@ TEST(ValueTest, StrAndRepr) {
   d.Set("b", Value::Bool(false));
   d.Set("a", list);
   EXPECT_EQ(Value::FromDict(d).Str(), "{'b': False, 'a': [1, 'a', None, (1,), ()]}");
-  EXPECT_EQ(Value::NewNamespace(d).Str(), "<Namespace {'b': False, 'a': [1, 'a', None, (1,), ()]}>");
+  EXPECT_EQ(Value::NewNamespace(d).Str(),
+            "<Namespace {'b': False, 'a': [1, 'a', None, (1,), ()]}>");
 }
 
 TEST(ValueTest, TruthinessAndTypes) {
@@ -93,7 +94,7 @@ TEST(ValueTest, EqualityIsPythons) {
   a.Set("y", Value::Int(2));
   b.Set("y", Value::Int(2));
   b.Set("x", Value::Float(1.0));
-  EXPECT_TRUE(Value::FromDict(a).Equals(Value::FromDict(b)));  // order does not matter
+  EXPECT_TRUE(Value::FromDict(a).Equals(Value::FromDict(b)));           // order does not matter
   EXPECT_FALSE(Value::NewNamespace(a).Equals(Value::NewNamespace(a)));  // identity
   EXPECT_TRUE(Value::Int(9007199254740993).Equals(Value::Int(9007199254740993)));
   EXPECT_FALSE(Value::Int(9007199254740993).Equals(Value::Float(9007199254740992.0)));
@@ -103,7 +104,8 @@ TEST(ValueTest, Ordering) {
   EXPECT_TRUE(*Value::Less(Value::Int(1), Value::Float(1.5)));
   EXPECT_TRUE(*Value::Less(Value::String("B"), Value::String("a")));
   EXPECT_TRUE(*Value::Less(Value::String("z"), Value::String("\u00e9")));
-  EXPECT_TRUE(*Value::Less(Value::List({Value::Int(1)}), Value::List({Value::Int(1), Value::Int(0)})));
+  EXPECT_TRUE(
+      *Value::Less(Value::List({Value::Int(1)}), Value::List({Value::Int(1), Value::Int(0)})));
   auto r = Value::Less(Value::Int(1), Value::String("a"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "'<' not supported between instances of 'int' and 'str'");
@@ -128,12 +130,13 @@ TEST(ValueTest, FromJsonKeepsTypesAndOrder) {
 
 TEST(ValueTest, LargeDictsAreIndexed) {
   Dict d;
-  for (int i = 0; i < 1000; ++i) d.Set("k" + std::to_string(i), Value::Int(i));
+  auto key = [](int i) { return std::string("k").append(std::to_string(i)); };
+  for (int i = 0; i < 1000; ++i) d.Set(key(i), Value::Int(i));
   d.Set("k5", Value::Int(-5));  // replacing keeps the position
   ASSERT_EQ(d.size(), 1000u);
   EXPECT_EQ(d.entries()[5].second.int_value(), -5);
   for (int i = 0; i < 1000; i += 37) {
-    const Value* v = d.Find("k" + std::to_string(i));
+    const Value* v = d.Find(key(i));
     ASSERT_NE(v, nullptr);
     EXPECT_EQ(v->int_value(), i == 5 ? -5 : i);
   }
