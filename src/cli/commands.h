@@ -41,11 +41,6 @@ int RunClassify(const ModelFlags& flags, const std::string& text,
 int RunEval(const EvalFlags& flags);
 int RunMetrics(const std::string& scores, const std::string& out, double threshold,
                const std::string& sweep_on);
-// `ccguard serve` (docs/server.md): AddServeCommand registers the subcommand
-// and its flags on `app` (values land in **flags); RunServe runs it.
-struct ServeFlags;
-CLI::App* AddServeCommand(CLI::App* app, std::shared_ptr<ServeFlags>* flags);
-int RunServe(const ServeFlags& flags);
 
 int RunCalibrate(const std::string& scores, double target_fpr, const std::string& on,
                  const std::string& constitution_in, const std::string& constitution_out);

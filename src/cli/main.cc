@@ -83,8 +83,6 @@ int main(int argc, char** argv) {
   cal->add_option("--constitution", c_in, "Constitution to copy (default: the embedded one)");
   cal->add_option("--write-constitution", c_out, "Write the constitution with this threshold");
 
-  std::shared_ptr<ccguard::cli::ServeFlags> serve_flags;
-  auto* serve = ccguard::cli::AddServeCommand(&app, &serve_flags);
 
   std::string pull_ref;
   auto* pull = app.add_subcommand(
@@ -94,7 +92,6 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (pull->parsed()) return ccguard::cli::RunPull(pull_ref);
-  if (serve->parsed()) return ccguard::cli::RunServe(*serve_flags);
   if (ev->parsed()) return ccguard::cli::RunEval(eval_flags);
   if (met->parsed()) return ccguard::cli::RunMetrics(m_scores, m_out, m_threshold, m_sweep);
   if (cal->parsed()) return ccguard::cli::RunCalibrate(c_scores, c_fpr, c_on, c_in, c_out);
