@@ -83,7 +83,6 @@ int main(int argc, char** argv) {
   cal->add_option("--constitution", c_in, "Constitution to copy (default: the embedded one)");
   cal->add_option("--write-constitution", c_out, "Write the constitution with this threshold");
 
-
   std::string pull_ref;
   auto* pull = app.add_subcommand(
       "pull", "Download a model or adapter from the Hugging Face hub into its cache");

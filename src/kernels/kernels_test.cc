@@ -35,10 +35,11 @@ TEST_F(KernelsTest, MatMulAllDtypes) {
     uint32_t bits;
     std::memcpy(&bits, &v, 4);
     int e = static_cast<int>((bits >> 23) & 0xff) - 127 + 15;
-    wh[i] = static_cast<uint16_t>(((bits >> 16) & 0x8000) | (e > 0 ? (e << 10) | ((bits >> 13) & 0x3ff) : 0));
+    wh[i] = static_cast<uint16_t>(((bits >> 16) & 0x8000) |
+                                  (e > 0 ? (e << 10) | ((bits >> 13) & 0x3ff) : 0));
   }
   for (DType dt : {DType::kF32, DType::kBF16, DType::kF16}) {
-    const void* data = dt == DType::kF32 ? static_cast<const void*>(w.data())
+    const void* data = dt == DType::kF32    ? static_cast<const void*>(w.data())
                        : dt == DType::kBF16 ? static_cast<const void*>(wb.data())
                                             : static_cast<const void*>(wh.data());
     Matrix mat{dt, data, n, k};
@@ -65,7 +66,8 @@ TEST_F(KernelsTest, RmsNormRopeSilu) {
     double ss = 0;
     for (int64_t i = 0; i < dim; ++i) ss += x[r * dim + i] * x[r * dim + i];
     double inv = 1 / std::sqrt(ss / dim + 1e-6);
-    for (int64_t i = 0; i < dim; ++i) ASSERT_NEAR(out[r * dim + i], x[r * dim + i] * inv * w[i], 1e-5);
+    for (int64_t i = 0; i < dim; ++i)
+      ASSERT_NEAR(out[r * dim + i], x[r * dim + i] * inv * w[i], 1e-5);
   }
   // RoPE at position 0 is the identity; at p it rotates pairs (i, i + d/2).
   auto q = Random(2 * dim, 5);

@@ -36,8 +36,8 @@ Result<const TensorView*> Expect(const WeightStore& store, const std::string& di
                                 "; only F32, F16 and BF16 are supported");
   }
   if (t->shape != shape) {
-    return Status::InvalidArgument(dir + ": tensor '" + name + "' has shape " +
-                                   t->ShapeString() + " but config.json implies " + Shape(shape));
+    return Status::InvalidArgument(dir + ": tensor '" + name + "' has shape " + t->ShapeString() +
+                                   " but config.json implies " + Shape(shape));
   }
   return t;
 }
@@ -82,14 +82,16 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
     return Expect(st, model_dir, name, std::move(shape));
   };
 
-  CCG_ASSIGN_OR_RETURN(const TensorView* embed, expect("model.embed_tokens.weight", {c.vocab_size, H}));
+  CCG_ASSIGN_OR_RETURN(const TensorView* embed,
+                       expect("model.embed_tokens.weight", {c.vocab_size, H}));
   m->embed_ = View(*embed, &m->owned_);
   if (c.tie_word_embeddings) {
     m->lm_head_ = m->embed_;
     if (st.Find("lm_head.weight")) {
       used.insert("lm_head.weight");
-      m->warnings_.push_back(model_dir + ": lm_head.weight is ignored because "
-                                         "tie_word_embeddings is true (as transformers does)");
+      m->warnings_.push_back(model_dir +
+                             ": lm_head.weight is ignored because "
+                             "tie_word_embeddings is true (as transformers does)");
     }
   } else {
     CCG_ASSIGN_OR_RETURN(const TensorView* head, expect("lm_head.weight", {c.vocab_size, H}));
@@ -103,9 +105,12 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
   if (adapter) pending = adapter->modules();
 
   const std::map<std::string, std::vector<int64_t>> linear_shapes = {
-      {"self_attn.q_proj", {c.q_dim(), H}},  {"self_attn.k_proj", {c.kv_dim(), H}},
-      {"self_attn.v_proj", {c.kv_dim(), H}}, {"self_attn.o_proj", {H, c.q_dim()}},
-      {"mlp.gate_proj", {I, H}},             {"mlp.up_proj", {I, H}},
+      {"self_attn.q_proj", {c.q_dim(), H}},
+      {"self_attn.k_proj", {c.kv_dim(), H}},
+      {"self_attn.v_proj", {c.kv_dim(), H}},
+      {"self_attn.o_proj", {H, c.q_dim()}},
+      {"mlp.gate_proj", {I, H}},
+      {"mlp.up_proj", {I, H}},
       {"mlp.down_proj", {H, I}}};
 
   m->layers_.resize(static_cast<size_t>(c.num_hidden_layers));
@@ -139,10 +144,10 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
     CCG_ASSIGN_OR_RETURN(L.k_norm, ToF32(*kn));
   }
   if (!pending.empty()) {
-    return Status::InvalidArgument(
-        (adapter ? adapter->dir() : std::string()) + ": LoRA module '" + pending.begin()->first +
-        "' does not exist in the base model (" + std::to_string(c.num_hidden_layers) +
-        " layers; is the adapter for another base model?)");
+    return Status::InvalidArgument((adapter ? adapter->dir() : std::string()) + ": LoRA module '" +
+                                   pending.begin()->first + "' does not exist in the base model (" +
+                                   std::to_string(c.num_hidden_layers) +
+                                   " layers; is the adapter for another base model?)");
   }
   for (const std::string& name : st.Names()) {
     if (!used.count(name)) {
@@ -174,20 +179,23 @@ Status Qwen3Model::Forward(std::span<SequenceInput> batch,
   std::vector<int64_t> offset(batch.size() + 1, 0);
   for (size_t s = 0; s < batch.size(); ++s) {
     const SequenceInput& in = batch[s];
-    if (in.cache == nullptr) return Status::InvalidArgument("sequence " + std::to_string(s) + ": no cache");
+    if (in.cache == nullptr)
+      return Status::InvalidArgument("sequence " + std::to_string(s) + ": no cache");
     if (in.tokens.empty() && last_logits) {
       return Status::InvalidArgument("sequence " + std::to_string(s) + ": no tokens to score");
     }
     offset[s + 1] = offset[s] + static_cast<int64_t>(in.tokens.size());
     if (c.max_position_embeddings > 0 &&
         in.cache->length() + static_cast<int64_t>(in.tokens.size()) > c.max_position_embeddings) {
-      return Status::ResourceExhausted(
-          "sequence of " + std::to_string(in.cache->length() + in.tokens.size()) +
-          " tokens exceeds max_position_embeddings (" + std::to_string(c.max_position_embeddings) + ")");
+      return Status::ResourceExhausted("sequence of " +
+                                       std::to_string(in.cache->length() + in.tokens.size()) +
+                                       " tokens exceeds max_position_embeddings (" +
+                                       std::to_string(c.max_position_embeddings) + ")");
     }
     for (int32_t id : in.tokens) {
       if (id < 0 || id >= c.vocab_size) {
-        return Status::InvalidArgument("token id " + std::to_string(id) + " is outside the vocabulary [0, " +
+        return Status::InvalidArgument("token id " + std::to_string(id) +
+                                       " is outside the vocabulary [0, " +
                                        std::to_string(c.vocab_size) + ")");
       }
     }
@@ -195,7 +203,8 @@ Status Qwen3Model::Forward(std::span<SequenceInput> batch,
   const int64_t T = offset.back();
   std::vector<int64_t> pos(static_cast<size_t>(T));
   for (size_t s = 0; s < batch.size(); ++s) {
-    for (int64_t t = offset[s]; t < offset[s + 1]; ++t) pos[t] = batch[s].cache->length() + (t - offset[s]);
+    for (int64_t t = offset[s]; t < offset[s + 1]; ++t)
+      pos[t] = batch[s].cache->length() + (t - offset[s]);
   }
 
   // Embeddings.

@@ -17,8 +17,7 @@ const std::string kBase = std::string(CCGUARD_FIXTURES) + "/tiny-a/base";
 
 // Copies the fixture's tensors, letting `edit` drop or change some, into a
 // new model folder (config.json copied alongside).
-std::string MakeModel(const std::string& name,
-                      const std::function<bool(TensorToWrite*)>& edit) {
+std::string MakeModel(const std::string& name, const std::function<bool(TensorToWrite*)>& edit) {
   auto store = WeightStore::OpenModelDir(kBase);
   EXPECT_TRUE(store.ok());
   std::vector<TensorToWrite> tensors;
