@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting check, release build (warnings as errors)
-# with unit, golden-parity and end-to-end tests, then the unit tests again
-# under AddressSanitizer + UndefinedBehaviorSanitizer.
+# with unit, golden-parity and end-to-end tests, then the unit tests (label
+# "unit": every GoogleTest program, golden parity included) again under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
 #   scripts/test.sh            everything
 #   scripts/test.sh --fast     release build and tests only (no sanitizers)
 set -euo pipefail
@@ -23,6 +24,6 @@ if [ "${1:-}" != "--fast" ]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan -j"$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --preset asan
+    ctest --preset asan -L unit
 fi
 echo "all tests passed"
