@@ -22,6 +22,7 @@ struct ModelFlags {
   std::optional<double> threshold;
   bool hf_special_tokens = false;
   int threads = 0;
+  std::string compute = "fp32";
 };
 
 struct EvalFlags {
@@ -41,6 +42,17 @@ int RunClassify(const ModelFlags& flags, const std::string& text,
 int RunEval(const EvalFlags& flags);
 int RunMetrics(const std::string& scores, const std::string& out, double threshold,
                const std::string& sweep_on);
+
+// ccguard serve (serve_command.cc): flags are registered on `app` and filled
+// in *flags when parsed.
+struct ServeFlags;
+CLI::App* AddServeCommand(CLI::App* app, std::shared_ptr<ServeFlags>* flags);
+int RunServe(const ServeFlags& flags);
+
+// ccguard bench (bench_command.cc), the same way.
+struct BenchFlags;
+CLI::App* AddBenchCommand(CLI::App* app, std::shared_ptr<BenchFlags>* flags);
+int RunBenchCommand(const BenchFlags& flags);
 
 int RunCalibrate(const std::string& scores, double target_fpr, const std::string& on,
                  const std::string& constitution_in, const std::string& constitution_out);

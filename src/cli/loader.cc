@@ -42,6 +42,7 @@ std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags) {
   o.threshold = flags.threshold;
   o.hf_special_tokens = flags.hf_special_tokens;
   o.threads = flags.threads;
+  o.compute = flags.compute;
   auto c = Classifier::Create(o);
   if (!c.ok()) {
     PrintError(c.status());

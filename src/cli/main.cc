@@ -1,5 +1,7 @@
 // ccguard: run, evaluate and serve constitutional safety classifiers.
 // Argument parsing only; each command lives in its own file.
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
@@ -22,11 +24,21 @@ void AddModelFlags(CLI::App* cmd, ccguard::cli::ModelFlags* f) {
                 "(default: content is tokenized literally)");
   cmd->add_option("--threads", f->threads, "Worker threads (0: all cores)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--compute", f->compute,
+                  "Matrix arithmetic: fp32 (matches the reference), bf16 (fast; "
+                  "|dp_unsafe| bound in docs/performance.md) or int8")
+      ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
+      ->capture_default_str();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Blocks of 1 MiB and more (keys/values, activations of a batch) are mapped
+  // and returned to the system when freed. glibc's default threshold grows
+  // after each free up to 32 MiB, so such blocks would stay in the heap and
+  // resident memory would keep the high-water mark of every batch.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   CLI::App app{"ccguard: a native runtime for constitutional safety classifiers"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "ccguard 0.1.0");
@@ -89,7 +101,14 @@ int main(int argc, char** argv) {
   pull->add_option("repo", pull_ref, "Repo id with an optional @revision (branch, tag, commit)")
       ->required();
 
+  std::shared_ptr<ccguard::cli::ServeFlags> serve_flags;
+  auto* serve = ccguard::cli::AddServeCommand(&app, &serve_flags);
+  std::shared_ptr<ccguard::cli::BenchFlags> bench_flags;
+  auto* bench = ccguard::cli::AddBenchCommand(&app, &bench_flags);
+
   CLI11_PARSE(app, argc, argv);
+  if (serve->parsed()) return ccguard::cli::RunServe(*serve_flags);
+  if (bench->parsed()) return ccguard::cli::RunBenchCommand(*bench_flags);
   if (pull->parsed()) return ccguard::cli::RunPull(pull_ref);
   if (ev->parsed()) return ccguard::cli::RunEval(eval_flags);
   if (met->parsed()) return ccguard::cli::RunMetrics(m_scores, m_out, m_threshold, m_sweep);

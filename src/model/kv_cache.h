@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -25,6 +26,24 @@ class KvCache {
                                       : prefix_len),
         k_(n_layers),
         v_(n_layers) {}
+  ~KvCache() { Account(0); }
+  KvCache(const KvCache&) = delete;
+  KvCache& operator=(const KvCache&) = delete;
+
+  // Bytes held by every live cache in the process, and their high-water
+  // mark (what a benchmark compares resident memory with).
+  static int64_t LiveBytes() { return live_bytes_.load(); }
+  static int64_t PeakLiveBytes() { return peak_bytes_.load(); }
+  static void ResetPeakLiveBytes() { peak_bytes_.store(live_bytes_.load()); }
+
+  // Makes room for `n` more own positions in every layer, exactly (so that
+  // appending them does not over-allocate).
+  void Reserve(int64_t n) {
+    const size_t want = static_cast<size_t>((own_len_ + n) * kv_dim_);
+    for (auto& k : k_) k.reserve(want);
+    for (auto& v : v_) v.reserve(want);
+    Account(bytes());
+  }
 
   // Positions held, including the prefix's.
   int64_t length() const { return prefix_length() + own_length(); }
@@ -41,6 +60,7 @@ class KvCache {
     auto& vv = v_[layer];
     kk.insert(kk.end(), k, k + n * kv_dim_);
     vv.insert(vv.end(), v, v + n * kv_dim_);
+    if (layer + 1 == n_layers()) Account(bytes());
   }
   void Commit(int64_t n) { own_len_ += n; }
 
@@ -51,6 +71,7 @@ class KvCache {
     for (auto& k : k_) k.resize(static_cast<size_t>(own_len * kv_dim_));
     for (auto& v : v_) v.resize(static_cast<size_t>(own_len * kv_dim_));
     own_len_ = own_len;
+    Account(bytes());
   }
 
   // The segments of `layer` from position 0 on, including rows appended but
@@ -75,6 +96,18 @@ class KvCache {
   }
 
  private:
+  // Records that this cache now holds `b` bytes.
+  void Account(size_t b) {
+    const int64_t now = live_bytes_.fetch_add(static_cast<int64_t>(b) - accounted_) +
+                        static_cast<int64_t>(b) - accounted_;
+    accounted_ = static_cast<int64_t>(b);
+    int64_t peak = peak_bytes_.load();
+    while (now > peak && !peak_bytes_.compare_exchange_weak(peak, now)) {
+    }
+  }
+  static inline std::atomic<int64_t> live_bytes_{0};
+  static inline std::atomic<int64_t> peak_bytes_{0};
+  int64_t accounted_ = 0;
   int64_t kv_dim_;
   const KvCache* prefix_;
   int64_t prefix_len_;

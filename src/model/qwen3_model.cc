@@ -5,6 +5,9 @@
 // then the final RMSNorm and the LM head on each sequence's last token only.
 #include "model/qwen3_model.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <map>
 #include <set>
@@ -60,6 +63,32 @@ kernels::Matrix View(const TensorView& t, std::vector<std::vector<float>>* owned
   return {DType::kF32, owned->back().data(), t.shape[0], t.shape[1]};
 }
 
+// Drops the resident pages of mapped weight data that the model no longer
+// reads (a matrix the backend converted, or merged with a LoRA): they would
+// otherwise count twice in the resident memory. Only whole pages inside
+// [data, data + n) are dropped; they are read back from the file if touched.
+void ReleasePages(const void* data, size_t n) {
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + n) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
+Result<std::unique_ptr<kernels::Backend>> MakeBackend(const ModelOptions& o, ThreadPool* pool) {
+  CCG_ASSIGN_OR_RETURN(kernels::Precision precision, kernels::ParsePrecision(o.compute));
+  if (o.backend == "portable") {
+    if (precision != kernels::Precision::kF32) {
+      return Status::InvalidArgument("the portable backend computes in fp32 only, not " +
+                                     o.compute);
+    }
+    return kernels::MakeCpuBackend(pool);
+  }
+  if (o.backend != "auto") {
+    return Status::InvalidArgument("backend '" + o.backend + "' is not one of auto, portable");
+  }
+  return kernels::MakeFastCpuBackend(pool, precision);
+}
+
 }  // namespace
 
 Qwen3Model::~Qwen3Model() = default;
@@ -68,6 +97,8 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
                                                      const LoraAdapter* adapter,
                                                      const ModelOptions& options) {
   std::unique_ptr<Qwen3Model> m(new Qwen3Model());
+  m->pool_ = std::make_unique<ThreadPool>(options.threads);
+  CCG_ASSIGN_OR_RETURN(m->backend_, MakeBackend(options, m->pool_.get()));
   CCG_ASSIGN_OR_RETURN(m->config_,
                        Qwen3Config::FromFile((fs::path(model_dir) / "config.json").string()));
   CCG_ASSIGN_OR_RETURN(m->store_, WeightStore::OpenModelDir(model_dir));
@@ -113,6 +144,35 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
       {"mlp.up_proj", {I, H}},
       {"mlp.down_proj", {H, I}}};
 
+  // A linear weight as the forward pass reads it: merged with its LoRA in
+  // float32 if the adapter has one, then in the storage the backend prepares
+  // for the compute precision (bf16/int8), replacing, not adding to, the
+  // stored or merged matrix. Mapped data the model stops reading is released.
+  std::set<std::string> replaced;  // tensors whose mapped data is not read
+  auto bind = [&](const std::string& name, const TensorView& w,
+                  std::vector<float>* merged) -> Result<kernels::Matrix> {
+    kernels::Matrix src = merged
+                              ? kernels::Matrix{DType::kF32, merged->data(), w.shape[0], w.shape[1]}
+                              : View(w, &m->owned_);
+    CCG_ASSIGN_OR_RETURN(kernels::PreparedMatrix prep, m->backend_->Prepare(src));
+    const bool converted = prep.storage != nullptr;
+    if (converted) {
+      if (!merged && src.data != w.data) m->owned_.pop_back();  // View's aligned copy
+      m->prepared_.push_back(prep);
+    } else if (merged) {
+      m->owned_.push_back(std::move(*merged));
+      *merged = {};
+      prep.matrix.data = m->owned_.back().data();
+    }
+    if (merged || converted) {
+      replaced.insert(name);
+      ReleasePages(w.data, w.nbytes);
+    }
+    return prep.matrix;
+  };
+
+  const bool keep_merged = m->backend_->precision() == kernels::Precision::kF32;
+  std::vector<float> merge_buffer;
   m->layers_.resize(static_cast<size_t>(c.num_hidden_layers));
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
     Layer& L = m->layers_[l];
@@ -124,14 +184,16 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
                            expect(module + ".weight", linear_shapes.at(kLinear[i])));
       auto it = pending.find(module);
       if (it == pending.end()) {
-        *slots[i] = View(*w, &m->owned_);
+        CCG_ASSIGN_OR_RETURN(*slots[i], bind(module + ".weight", *w, nullptr));
         continue;
       }
-      std::vector<float> merged;
+      // fp32 keeps the merged matrix; otherwise it is converted, and one
+      // buffer serves every merge.
+      std::vector<float> kept;
+      std::vector<float>& merged = keep_merged ? kept : merge_buffer;
       Status s = MergeLora(*w, it->second, &merged);
       if (!s.ok()) return s.WithContext(adapter->dir());
-      *slots[i] = {DType::kF32, merged.data(), w->shape[0], w->shape[1]};
-      m->owned_.push_back(std::move(merged));
+      CCG_ASSIGN_OR_RETURN(*slots[i], bind(module + ".weight", *w, &merged));
       pending.erase(it);
     }
     CCG_ASSIGN_OR_RETURN(const TensorView* n1, expect(p + "input_layernorm.weight", {H}));
@@ -154,13 +216,14 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
       m->warnings_.push_back(model_dir + ": unused tensor '" + name + "'");
     }
   }
-  for (const std::string& name : used) m->weight_bytes_ += st.Find(name)->nbytes;
+  for (const std::string& name : used) {
+    if (!replaced.count(name)) m->weight_bytes_ += st.Find(name)->nbytes;
+  }
   for (const auto& o : m->owned_) m->weight_bytes_ += o.size() * sizeof(float);
+  for (const auto& p : m->prepared_) m->weight_bytes_ += p.bytes;
   if (adapter) {
     for (const auto& w : adapter->warnings()) m->warnings_.push_back(w);
   }
-  m->pool_ = std::make_unique<ThreadPool>(options.threads);
-  m->backend_ = kernels::MakeCpuBackend(m->pool_.get());
   return m;
 }
 
@@ -201,6 +264,11 @@ Status Qwen3Model::Forward(std::span<SequenceInput> batch,
     }
   }
   const int64_t T = offset.back();
+  // A cache filled from empty gets exactly its size (a growing one, e.g. a
+  // streaming session, keeps the vector's amortised growth).
+  for (size_t s = 0; s < batch.size(); ++s) {
+    if (batch[s].cache->own_length() == 0) batch[s].cache->Reserve(offset[s + 1] - offset[s]);
+  }
   std::vector<int64_t> pos(static_cast<size_t>(T));
   for (size_t s = 0; s < batch.size(); ++s) {
     for (int64_t t = offset[s]; t < offset[s + 1]; ++t)

@@ -20,6 +20,15 @@ namespace ccguard {
 
 struct ModelOptions {
   int threads = 0;  // 0: all hardware threads
+  // Arithmetic of the matrix multiplies (kernels::Precision): "fp32" (the
+  // reference: float32 on the stored weights), "bf16" (activations rounded to
+  // bfloat16, BF16 weights) or "int8" (weights quantized per output channel,
+  // activations per token). The LoRA is merged in float32 first either way;
+  // the embedding and LM head stay BF16 as stored. Anything else is an error.
+  std::string compute = "fp32";
+  // "auto": the fast CPU backend for this CPU (kernels::MakeFastCpuBackend);
+  // "portable": the portable reference backend (fp32 only).
+  std::string backend = "auto";
 };
 
 // One sequence of a batch: `tokens` are appended after what `cache` holds.
@@ -40,8 +49,10 @@ class Qwen3Model {
 
   const Qwen3Config& config() const { return config_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
-  // Bytes of weight data used by the forward pass (mapped + merged).
+  // Bytes of weight data used by the forward pass (mapped + merged/prepared).
   size_t weight_bytes() const { return weight_bytes_; }
+  // The kernels in use, e.g. "cpu-fast(amx, bf16)".
+  const char* backend_name() const { return backend_->name(); }
 
   // A cache that continues after the first `prefix_len` positions (all if
   // < 0) of `prefix`, which must outlive it unchanged.
@@ -71,7 +82,8 @@ class Qwen3Model {
 
   Qwen3Config config_;
   std::unique_ptr<WeightStore> store_;
-  std::vector<std::vector<float>> owned_;  // merged LoRA matrices
+  std::vector<std::vector<float>> owned_;          // merged LoRA matrices (fp32)
+  std::vector<kernels::PreparedMatrix> prepared_;  // weights the backend converted
   std::vector<Layer> layers_;
   kernels::Matrix embed_, lm_head_;
   std::vector<float> final_norm_;

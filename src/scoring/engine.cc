@@ -22,6 +22,8 @@ Result<std::shared_ptr<Engine>> Engine::Create(const EngineOptions& o) {
   }
   ModelOptions mo;
   mo.threads = o.threads;
+  mo.compute = o.compute;
+  mo.backend = o.backend;
   CCG_ASSIGN_OR_RETURN(e->model_, Qwen3Model::Load(o.model_dir, adapter.get(), mo));
   e->warnings_ = e->model_->warnings();
   if (e->tokenizer_->vocab_size() > e->model_->config().vocab_size) {

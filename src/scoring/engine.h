@@ -23,6 +23,8 @@ struct EngineOptions {
   int64_t max_batch_tokens = 2048;  // new tokens per forward batch
   int64_t max_item_tokens = 32768;  // longer items are refused
   bool prefix_cache = true;         // reuse the constitution prefix's keys/values
+  std::string compute = "fp32";     // ModelOptions::compute: fp32 | bf16 | int8
+  std::string backend = "auto";     // ModelOptions::backend: auto | portable
 };
 
 class Engine {

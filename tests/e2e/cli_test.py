@@ -128,6 +128,23 @@ class ScoreTest(unittest.TestCase):
         self.assertTrue(prompts[0].startswith("<|im_start|>system\n"))
         self.assertTrue(prompts[0].endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n"))
 
+    def test_compute_modes(self):
+        """bf16 and int8 stay within their stated bounds of fp32 (docs/performance.md); fp32 is
+        the default; an unknown mode is refused."""
+        cases = GOLDEN["cases"]
+        items = jsonl({"id": i, "text": c["text"]} for i, c in enumerate(cases))
+        args = ["score", "--model", BASE, "--adapter", ADAPTER, "--hf-special-tokens"]
+        ref = outputs(run(args, items, 0))
+        self.assertEqual(ref, outputs(run(args + ["--compute", "fp32"], items, 0)))
+        for mode, bound in [("bf16", 0.02), ("int8", 0.05)]:
+            out = outputs(run(args + ["--compute", mode], items, 0))
+            worst = max(abs(o["p_unsafe"] - r["p_unsafe"]) for o, r in zip(out, ref))
+            self.assertLessEqual(worst, bound, mode)
+            self.assertEqual([o["n_tokens"] for o in out], [r["n_tokens"] for r in ref])
+        p = run(args + ["--compute", "fp16"], items)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("fp16", p.stderr.decode())
+
     def test_threshold_sets_label(self):
         items = [{"prompt": "hello"}]
         lo = outputs(run(["score", "--model", BASE, "--no-adapter", "--threshold", "0"], jsonl(items), 0))

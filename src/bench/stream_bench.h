@@ -1,0 +1,46 @@
+// Streaming output classification cost (`ccguard bench --stream`): a
+// response of 600 tokens appended to a StreamSession in 30 chunks of 20
+// tokens, against one 600-token prefill and against scoring the finished
+// exchange once.
+//
+// Four timings per repeat (min and median over repeats are reported):
+//   prefill       the 600 response tokens run from an empty cache in one
+//                 forward pass (the acceptance baseline: "one 600-token
+//                 prefill");
+//   oneshot       Classifier::Score of the whole exchange, the production
+//                 path (the constitution's prefix keys/values are cached, so
+//                 it runs the prompt, the 600 response tokens and the
+//                 closing template);
+//   full_prefill  the same exchange run from an empty cache (every token);
+//   session       OpenSession + 30 Append calls (each runs only the new
+//                 tokens plus the closing template after the response).
+// It also reports the tokens each path computes, per-append latency, and
+// |Δ p_unsafe| between the last append and the one-shot score (<= 1e-5 in
+// fp32). Table on stdout, or one JSON object:
+//   {"model", "adapter", "threads", "compute", "backend", "repeats", "prompt_tokens",
+//    "response_tokens", "chunks", "exchange_tokens", "prefix_tokens",
+//    "computed_tokens": {"prefill", "oneshot", "full_prefill", "session"},
+//    "prefill_ms" | "oneshot_ms" | "full_prefill_ms" | "session_ms": {"min", "median"},
+//    "append_ms": {"p50", "max"},
+//    "ratio_session_vs_prefill" | "ratio_session_vs_oneshot" |
+//    "ratio_session_vs_full_prefill": {"min", "median"}, "max_abs_dp"}
+#pragma once
+
+#include <string>
+
+#include "util/status.h"
+
+namespace ccguard::bench {
+
+struct StreamBenchOptions {
+  std::string model_dir, adapter_dir;
+  int threads = 0;               // 0: all hardware threads
+  std::string compute = "bf16";  // EngineOptions::compute
+  bool json = false;
+  int repeats = 0;  // 0: 3
+};
+
+// Progress goes to stderr, the results to stdout.
+Status RunStreamBench(const StreamBenchOptions& options);
+
+}  // namespace ccguard::bench

@@ -1,0 +1,256 @@
+// Causal GQA attention on AMX BF16 tiles (the kBF16/kInt8 precisions): the
+// flash-attention loop of ops_avx512.cc with both products on tiles.
+//
+// A block is 32 query rows (the query heads of one kv head for 32 / group
+// tokens) against keys in blocks of 32: S = Q·Kᵀ on tiles (Q and K rounded to
+// BF16, float32 sums), an online softmax per row in float32, then P·V on
+// tiles (P and V rounded to BF16) added to float32 accumulators rescaled by
+// each row's running maximum. No score matrix beyond 32 x 32 is kept.
+//
+// Compiled for AMX/AVX-512 by the target pragma below (no global -march flag).
+// GCC 12 warns about the deliberately undefined vectors inside its own
+// AVX-512 intrinsics (GCC bug 105593); the warnings point into the header.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "kernels/cpu/ops.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,amx-tile,amx-bf16")
+
+#include "kernels/cpu/amx_tiles.h"
+#include "kernels/cpu/simd_inline.h"
+
+namespace ccguard::kernels::cpu {
+namespace {
+
+constexpr int64_t kRows = 32;  // query rows per block
+constexpr int64_t kKeys = 32;  // keys per block
+
+// 16 x 16 transpose of 32-bit lanes.
+inline void Transpose16(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  for (int h = 0; h < 16; h += 8) {
+    for (int i = 0; i < 4; ++i) {
+      t[h + i] = _mm512_shuffle_i32x4(r[h + i], r[h + 4 + i], 0x88);
+      t[h + 4 + i] = _mm512_shuffle_i32x4(r[h + i], r[h + 4 + i], 0xdd);
+    }
+  }
+  for (int i = 0; i < 8; ++i) {
+    r[i] = _mm512_shuffle_i32x4(t[i], t[8 + i], 0x88);
+    r[8 + i] = _mm512_shuffle_i32x4(t[i], t[8 + i], 0xdd);
+  }
+}
+
+// 32 floats -> 32 BF16 (round to nearest even), as one vector.
+inline __m512i ToBf16(const float* p, __mmask16 lo, __mmask16 hi) {
+  return (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, p + 16),
+                                      _mm512_maskz_loadu_ps(lo, p));
+}
+
+struct RowState {
+  float max;
+  float sum;
+};
+
+}  // namespace
+
+int64_t AmxKvBlockElements(const AttentionShape& s) { return kKeys * s.head_dim; }
+
+void AmxPackKv(const float* const* k_rows, const float* const* v_rows, int64_t n_keys,
+               const AttentionShape& s, int64_t kvh, int64_t b0, int64_t b1, uint16_t* kt,
+               uint16_t* vt) {
+  const int64_t hd = s.head_dim, per_block = AmxKvBlockElements(s);
+  const __m512i interleave =
+      _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
+                       21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  for (int64_t b = b0; b < b1; ++b) {
+    const int64_t j0 = b * kKeys;
+    const int64_t nk = n_keys - j0 < kKeys ? n_keys - j0 : kKeys;
+    // K: for dims [32 c, 32 c + 32) and keys [16 h, 16 h + 16), a tile whose
+    // row is a dim pair and whose 32-bit lanes are keys.
+    uint16_t* ktb = kt + b * per_block;
+    for (int64_t c = 0; c < hd / 32; ++c) {
+      for (int64_t half = 0; half < 2; ++half) {
+        __m512i blk[16];
+        for (int64_t j = 0; j < 16; ++j) {
+          const int64_t key = half * 16 + j;
+          blk[j] = key < nk ? ToBf16(k_rows[j0 + key] + kvh * hd + c * 32, 0xffff, 0xffff)
+                            : _mm512_setzero_si512();
+        }
+        Transpose16(blk);
+        uint16_t* tile = ktb + (c * 2 + half) * 512;
+        for (int64_t i = 0; i < 16; ++i) _mm512_storeu_si512(tile + i * 32, blk[i]);
+      }
+    }
+    // V: for dims [16 e, 16 e + 16), a tile whose row is a key pair, the two
+    // keys interleaved per dim.
+    uint16_t* vtb = vt + b * per_block;
+    for (int64_t e = 0; e < hd / 16; ++e) {
+      uint16_t* tile = vtb + e * 512;
+      for (int64_t p = 0; p < 16; ++p) {
+        const int64_t k0 = 2 * p, k1 = 2 * p + 1;
+        const __m512 a =
+            k0 < nk ? _mm512_loadu_ps(v_rows[j0 + k0] + kvh * hd + e * 16) : _mm512_setzero_ps();
+        const __m512 c =
+            k1 < nk ? _mm512_loadu_ps(v_rows[j0 + k1] + kvh * hd + e * 16) : _mm512_setzero_ps();
+        const __m512i pair = (__m512i)_mm512_cvtne2ps_pbh(c, a);  // a low, c high
+        _mm512_storeu_si512(tile + p * 32, _mm512_permutexvar_epi16(interleave, pair));
+      }
+    }
+  }
+}
+
+int64_t AmxAttentionScratchFloats(const AttentionShape& s) {
+  const int64_t hd = s.head_dim;
+  // Q (bf16), P (bf16), S (f32), O (f32), states, positions, alignment
+  return kRows * hd / 2 + kRows * kKeys / 2 + kRows * kKeys + kRows * hd + 2 * kRows + 2 * kRows +
+         64;
+}
+
+void AmxAttentionBlock(const float* q, const int64_t* positions, int64_t t0, int64_t t1,
+                       int64_t n_keys, const uint16_t* kt, const uint16_t* vt,
+                       const AttentionShape& s, int64_t kvh, float* out, float* scratch) {
+  const int64_t hd = s.head_dim, group = s.n_heads / s.n_kv_heads, q_dim = s.n_heads * hd;
+  const int64_t rows =
+      (t1 - t0) * group;  // row r: token t0 + r / group, head kvh * group + r % group
+  const int64_t per_block = AmxKvBlockElements(s);
+  float* base =
+      reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t{63});
+  uint16_t* qb = reinterpret_cast<uint16_t*>(base);          // [32][hd]
+  uint16_t* pb = qb + kRows * hd;                            // [32][32]
+  float* sc = reinterpret_cast<float*>(pb + kRows * kKeys);  // [32][32]
+  float* acc = sc + kRows * kKeys;                           // [32][hd]
+  RowState* st = reinterpret_cast<RowState*>(acc + kRows * hd);
+  int64_t* pos = reinterpret_cast<int64_t*>(st + kRows);
+
+  const float scale = 1.f / std::sqrt(static_cast<float>(hd));
+  int64_t max_pos = -1;
+  for (int64_t r = 0; r < kRows; ++r) {
+    uint16_t* qr = qb + r * hd;
+    if (r < rows) {
+      const int64_t t = t0 + r / group, h = kvh * group + r % group;
+      const float* src = q + t * q_dim + h * hd;
+      for (int64_t d = 0; d < hd; d += 32) {
+        const __m512 a = _mm512_mul_ps(_mm512_loadu_ps(src + d), _mm512_set1_ps(scale));
+        const __m512 b = _mm512_mul_ps(_mm512_loadu_ps(src + d + 16), _mm512_set1_ps(scale));
+        _mm512_storeu_si512(qr + d, (__m512i)_mm512_cvtne2ps_pbh(b, a));
+      }
+      pos[r] = positions[t];
+      if (pos[r] > max_pos) max_pos = pos[r];
+    } else {
+      std::memset(qr, 0, static_cast<size_t>(hd) * 2);
+      pos[r] = -1;  // sees nothing
+    }
+    std::memset(acc + r * hd, 0, static_cast<size_t>(hd) * 4);
+    st[r] = {-INFINITY, 0.f};
+  }
+  const int64_t visible = max_pos + 1 < n_keys ? max_pos + 1 : n_keys;
+  ConfigureTiles();
+  for (int64_t b = 0; b * kKeys < visible; ++b) {
+    const int64_t first = b * kKeys;
+    const int64_t nk = n_keys - first < kKeys ? n_keys - first : kKeys;
+    const uint16_t* ktb = kt + b * per_block;
+    const uint16_t* vtb = vt + b * per_block;
+    // S = Q·Kᵀ: 2 x 2 accumulator tiles (rows x keys).
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (int64_t c = 0; c < hd / 32; ++c) {
+      _tile_loadd(4, qb + c * 32, hd * 2);
+      _tile_loadd(5, qb + 16 * hd + c * 32, hd * 2);
+      _tile_loadd(6, ktb + (c * 2) * 512, 64);
+      _tile_loadd(7, ktb + (c * 2 + 1) * 512, 64);
+      _tile_dpbf16ps(0, 4, 6);
+      _tile_dpbf16ps(1, 4, 7);
+      _tile_dpbf16ps(2, 5, 6);
+      _tile_dpbf16ps(3, 5, 7);
+    }
+    _tile_stored(0, sc, kKeys * 4);
+    _tile_stored(1, sc + 16, kKeys * 4);
+    _tile_stored(2, sc + 16 * kKeys, kKeys * 4);
+    _tile_stored(3, sc + 16 * kKeys + 16, kKeys * 4);
+    // Online softmax per row; P in BF16; the accumulators of rows whose
+    // maximum grew are rescaled.
+    for (int64_t r = 0; r < kRows; ++r) {
+      const int64_t seen = pos[r] - first + 1;
+      const int64_t nv = seen <= 0 ? 0 : seen < nk ? seen : nk;
+      if (nv == 0) {
+        _mm512_storeu_si512(pb + r * kKeys, _mm512_setzero_si512());
+        continue;
+      }
+      const __mmask16 m0 = static_cast<__mmask16>(nv >= 16 ? 0xffff : (1u << nv) - 1);
+      const __mmask16 m1 = static_cast<__mmask16>(nv >= 32  ? 0xffff
+                                                  : nv > 16 ? (1u << (nv - 16)) - 1
+                                                            : 0);
+      const __m512 ninf = _mm512_set1_ps(-INFINITY);
+      const __m512 s0 = _mm512_mask_loadu_ps(ninf, m0, sc + r * kKeys);
+      const __m512 s1 = _mm512_mask_loadu_ps(ninf, m1, sc + r * kKeys + 16);
+      const float bmax = _mm512_reduce_max_ps(_mm512_max_ps(s0, s1));
+      if (bmax > st[r].max) {
+        if (st[r].max != -INFINITY) {
+          const float c = std::exp(st[r].max - bmax);
+          st[r].sum *= c;
+          const __m512 vc = _mm512_set1_ps(c);
+          for (int64_t d = 0; d < hd; d += 16) {
+            _mm512_storeu_ps(acc + r * hd + d,
+                             _mm512_mul_ps(_mm512_loadu_ps(acc + r * hd + d), vc));
+          }
+        }
+        st[r].max = bmax;
+      }
+      const __m512 vmax = _mm512_set1_ps(st[r].max);
+      const __m512 e0 = _mm512_maskz_mov_ps(m0, Exp(_mm512_sub_ps(s0, vmax)));
+      const __m512 e1 = _mm512_maskz_mov_ps(m1, Exp(_mm512_sub_ps(s1, vmax)));
+      st[r].sum += _mm512_reduce_add_ps(_mm512_add_ps(e0, e1));
+      _mm512_storeu_si512(pb + r * kKeys, (__m512i)_mm512_cvtne2ps_pbh(e1, e0));
+    }
+    // acc += P·V on tiles.
+    _tile_loadd(4, pb, kKeys * 2);
+    _tile_loadd(5, pb + 16 * kKeys, kKeys * 2);
+    for (int64_t e = 0; e < hd / 16; e += 2) {
+      _tile_loadd(0, acc + e * 16, hd * 4);
+      _tile_loadd(1, acc + (e + 1) * 16, hd * 4);
+      _tile_loadd(2, acc + 16 * hd + e * 16, hd * 4);
+      _tile_loadd(3, acc + 16 * hd + (e + 1) * 16, hd * 4);
+      _tile_loadd(6, vtb + e * 512, 64);
+      _tile_loadd(7, vtb + (e + 1) * 512, 64);
+      _tile_dpbf16ps(0, 4, 6);
+      _tile_dpbf16ps(1, 4, 7);
+      _tile_dpbf16ps(2, 5, 6);
+      _tile_dpbf16ps(3, 5, 7);
+      _tile_stored(0, acc + e * 16, hd * 4);
+      _tile_stored(1, acc + (e + 1) * 16, hd * 4);
+      _tile_stored(2, acc + 16 * hd + e * 16, hd * 4);
+      _tile_stored(3, acc + 16 * hd + (e + 1) * 16, hd * 4);
+    }
+  }
+  _tile_release();
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t t = t0 + r / group, h = kvh * group + r % group;
+    const __m512 inv = _mm512_set1_ps(st[r].sum > 0.f ? 1.f / st[r].sum : 0.f);
+    for (int64_t d = 0; d < hd; d += 16) {
+      _mm512_storeu_ps(out + t * q_dim + h * hd + d,
+                       _mm512_mul_ps(_mm512_loadu_ps(acc + r * hd + d), inv));
+    }
+  }
+}
+
+}  // namespace ccguard::kernels::cpu
+
+#pragma GCC pop_options

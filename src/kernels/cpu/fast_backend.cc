@@ -1,0 +1,430 @@
+// The fast CPU backend: the kernels of the highest instruction-set tier this
+// CPU supports (gemm.h, ops.h), threaded over the pool, with the portable
+// backend (cpu_backend.cc) behind whatever a tier lacks.
+//
+// MatMul by weight storage (Prepare makes it from the stored weights):
+//   tiled BF16 (kAmx)       activations rounded to BF16, AMX tiles
+//   tiled I8 (kAmx)         activations quantized per row, AMX INT8 tiles
+//   row-major I8            the same arithmetic with AVX-512 VNNI, else in
+//                           portable C++ (exact int32: the same bits)
+//   row-major BF16, kBF16   AVX-512 BF16 dot products where present, else
+//   or kInt8 precision      float32 kernels on BF16-rounded activations
+//   otherwise               float32 kernels (AVX-512, AVX2+FMA or portable)
+// The buffers of one call are members: like the model that owns it, the
+// backend runs one call at a time.
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/ops.h"
+#include "kernels/kernels.h"
+
+namespace ccguard::kernels {
+namespace {
+
+using cpu::RoundUp;
+
+// 64-byte aligned storage for prepared weights; large buffers are aligned to
+// 2 MiB and offered transparent huge pages (fewer TLB misses when streaming).
+std::shared_ptr<void> AllocateAligned(size_t bytes) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  const size_t align = bytes >= 2 * kHuge ? kHuge : 64;
+  void* p = std::aligned_alloc(align, (bytes + align - 1) / align * align);
+  if (p == nullptr) return nullptr;
+  if (align == kHuge) madvise(p, (bytes + align - 1) / align * align, MADV_HUGEPAGE);
+  return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+}
+
+class FastBackend final : public Backend {
+ public:
+  FastBackend(ThreadPool* pool, Precision precision, CpuIsa isa)
+      : pool_(pool),
+        precision_(precision),
+        isa_(std::min(isa, DetectCpuIsa())),
+        portable_(MakeCpuBackend(pool)),
+        scratch_(static_cast<size_t>(pool->size())) {
+    bf16_dot_ = isa_ >= CpuIsa::kAvx512 && cpu::CpuHasAvx512Bf16();
+    vnni_ = isa_ >= CpuIsa::kAvx512 && cpu::CpuHasAvx512Vnni();
+    name_ = std::string("cpu-fast(") + CpuIsaName(isa_) + ", " + PrecisionName(precision_) + ")";
+  }
+
+  const char* name() const override { return name_.c_str(); }
+  Precision precision() const override { return precision_; }
+
+  Result<PreparedMatrix> Prepare(const Matrix& w) override;
+  void MatMul(const float* x, int64_t m, const Matrix& w, float* y) override;
+  void RmsNorm(const float* x, const float* weight, int64_t rows, int64_t dim, float eps,
+               float* out) override;
+  void Rope(float* x, int64_t tokens, int64_t heads, int64_t head_dim, const int64_t* positions,
+            double theta) override;
+  void SiluMul(const float* gate, const float* up, int64_t n, float* out) override;
+  void Attention(const float* q, int64_t tokens, const int64_t* positions,
+                 const std::vector<KvSegment>& segments, const AttentionShape& shape,
+                 float* out) override;
+  void GetRow(const Matrix& w, int64_t row, float* out) override;
+
+ private:
+  int parts() const { return pool_->size(); }
+  // Runs fn(p) for p < parts() (at most `n` of them), one per pool thread.
+  template <class Fn>
+  void ForEachPart(int64_t n, Fn&& fn) {
+    const int64_t p = std::min<int64_t>(parts(), std::max<int64_t>(n, 1));
+    pool_->ParallelFor(static_cast<size_t>(p), [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) fn(static_cast<int64_t>(i), p);
+    });
+  }
+  // The share [begin, end) of part i of n units split into `p` parts, in
+  // multiples of `grain`.
+  static std::pair<int64_t, int64_t> Share(int64_t n, int64_t i, int64_t p, int64_t grain) {
+    const int64_t units = (n + grain - 1) / grain;
+    return {std::min(n, units * i / p * grain), std::min(n, units * (i + 1) / p * grain)};
+  }
+  void MatMulF32(const float* x, int64_t m, const Matrix& w, float* y);
+  void AmxAttention(const float* q, int64_t tokens, const int64_t* positions,
+                    const std::vector<KvSegment>& segments, const AttentionShape& s, float* out);
+  // Scratch memory of part `part` (each part resizes only its own).
+  float* Scratch(int64_t part, size_t floats) {
+    auto& s = scratch_[static_cast<size_t>(part)];
+    if (s.size() < floats) s.resize(floats);
+    return s.data();
+  }
+
+  ThreadPool* pool_;
+  Precision precision_;
+  CpuIsa isa_;
+  bool bf16_dot_ = false;  // AVX-512 BF16 dot products
+  bool vnni_ = false;      // AVX-512 VNNI
+  std::string name_;
+  std::unique_ptr<Backend> portable_;
+  std::vector<std::vector<float>> scratch_;  // per part
+  // Per-call buffers.
+  std::vector<uint16_t> xb_;
+  std::vector<int8_t> xq_;
+  std::vector<float> xs_, xf_;
+  std::vector<const float*> k_rows_, v_rows_;
+  std::vector<uint16_t> kv_tiles_;
+  // RoPE: cos/sin of position p at rope_[p * head_dim + i] (cos) and + half (sin).
+  std::vector<float> rope_;
+  double rope_theta_ = 0;
+  int64_t rope_dim_ = 0;
+};
+
+Result<PreparedMatrix> FastBackend::Prepare(const Matrix& w) {
+  if (precision_ == Precision::kF32 || w.layout != Layout::kRowMajor) {
+    return PreparedMatrix{w, nullptr, 0};
+  }
+  if (w.dtype != DType::kF32 && w.dtype != DType::kBF16 && w.dtype != DType::kF16) {
+    return Status::InvalidArgument(std::string("cannot prepare a ") + DTypeName(w.dtype) +
+                                   " matrix");
+  }
+  const bool i8 = precision_ == Precision::kInt8;
+  const bool tiled = isa_ == CpuIsa::kAmx;
+  if (!tiled && !i8 && w.dtype == DType::kBF16) return PreparedMatrix{w, nullptr, 0};  // as stored
+  const DType dt = i8 ? DType::kI8 : DType::kBF16;
+  const size_t data_bytes = tiled ? static_cast<size_t>(cpu::TiledBytes(dt, w.rows, w.cols))
+                                  : static_cast<size_t>(w.rows * w.cols) * DTypeSize(dt);
+  const size_t scale_bytes = i8 ? static_cast<size_t>(RoundUp(w.rows, 32)) * sizeof(float) : 0;
+  // The scales get their own allocation: appended to the data they would
+  // cost a whole huge page per matrix.
+  std::shared_ptr<void> data = AllocateAligned(data_bytes);
+  std::shared_ptr<void> scales = i8 ? AllocateAligned(scale_bytes) : nullptr;
+  if (!data || (i8 && !scales)) return Status::ResourceExhausted("out of memory preparing weights");
+  PreparedMatrix p;
+  p.matrix = {dt,
+              data.get(),
+              w.rows,
+              w.cols,
+              tiled ? Layout::kTiled : Layout::kRowMajor,
+              static_cast<const float*>(scales.get())};
+  p.bytes = data_bytes + scale_bytes;
+  uint8_t* out = static_cast<uint8_t*>(data.get());
+  float* sw = static_cast<float*>(scales.get());
+  if (tiled) {
+    const int64_t blocks = RoundUp(w.rows, 32) / 16;
+    pool_->ParallelFor(static_cast<size_t>(blocks), [&](size_t b, size_t e) {
+      if (i8) {
+        cpu::PackTilesInt8(w, static_cast<int64_t>(b), static_cast<int64_t>(e),
+                           reinterpret_cast<int8_t*>(out), sw);
+      } else {
+        cpu::PackTilesBf16(w, static_cast<int64_t>(b), static_cast<int64_t>(e),
+                           reinterpret_cast<uint16_t*>(out));
+      }
+    });
+  } else {
+    pool_->ParallelFor(static_cast<size_t>(w.rows), [&](size_t b, size_t e) {
+      std::vector<float> row(static_cast<size_t>(w.cols));
+      for (size_t r = b; r < e; ++r) {
+        cpu::ReadRowF32(w, static_cast<int64_t>(r), row.data());
+        if (i8) {
+          cpu::QuantizeRowsInt8(row.data(), w.cols, w.cols, 0, 1,
+                                reinterpret_cast<int8_t*>(out) + r * w.cols, sw + r);
+        } else {
+          uint16_t* o = reinterpret_cast<uint16_t*>(out) + r * w.cols;
+          for (int64_t c = 0; c < w.cols; ++c) o[c] = F32ToBf16(row[c]);
+        }
+      }
+    });
+  }
+  p.storage = std::make_shared<std::pair<std::shared_ptr<void>, std::shared_ptr<void>>>(
+      std::move(data), std::move(scales));
+  return p;
+}
+
+void FastBackend::MatMulF32(const float* x, int64_t m, const Matrix& w, float* y) {
+  const int64_t n = w.rows, k = w.cols;
+  const size_t scratch = static_cast<size_t>(isa_ >= CpuIsa::kAvx512 ? cpu::Avx512F32ScratchFloats()
+                                                                     : cpu::F32PanelRows(k) * k);
+  ForEachPart(n / 4, [&](int64_t i, int64_t p) {
+    const auto [n0, n1] = Share(n, i, p, 4);
+    if (n0 >= n1) return;
+    if (isa_ >= CpuIsa::kAvx512) {
+      cpu::Avx512MatMulF32(x, m, w, n0, n1, y, n, Scratch(i, scratch));
+    } else if (isa_ >= CpuIsa::kAvx2) {
+      cpu::Avx2MatMulF32(x, m, w, n0, n1, y, n, Scratch(i, scratch));
+    } else {
+      cpu::GenericMatMulF32(x, m, w, n0, n1, y, n);
+    }
+  });
+}
+
+void FastBackend::MatMul(const float* x, int64_t m, const Matrix& w, float* y) {
+  if (m <= 0 || w.rows <= 0) return;
+  const int64_t n = w.rows, k = w.cols;
+  if (w.layout == Layout::kTiled) {
+    const bool i8 = w.dtype == DType::kI8;
+    const int64_t kp = cpu::TiledCols(w.dtype, k), mp = RoundUp(m, 32);
+    if (i8) {
+      xq_.resize(static_cast<size_t>(mp * kp));
+      xs_.resize(static_cast<size_t>(mp));
+      std::memset(xq_.data() + m * kp, 0, static_cast<size_t>((mp - m) * kp));
+    } else {
+      xb_.resize(static_cast<size_t>(mp * kp));
+      std::memset(xb_.data() + m * kp, 0, static_cast<size_t>((mp - m) * kp) * 2);
+    }
+    ForEachPart(m, [&](int64_t i, int64_t p) {
+      const auto [r0, r1] = Share(m, i, p, 1);
+      if (i8) {
+        cpu::Avx512QuantizeRowsInt8(x, k, kp, r0, r1, xq_.data(), xs_.data());
+      } else {
+        cpu::Avx512RoundRowsBf16(x, k, kp, r0, r1, xb_.data());
+      }
+    });
+    ForEachPart(n / 32, [&](int64_t i, int64_t p) {
+      const auto [n0, n1] = Share(n, i, p, 32);
+      if (n0 >= n1) return;
+      if (i8) {
+        cpu::AmxMatMulInt8(xq_.data(), xs_.data(), m, w, n0, n1, y, n);
+      } else {
+        cpu::AmxMatMulBf16(xb_.data(), m, w, n0, n1, y, n);
+      }
+    });
+    return;
+  }
+  if (w.dtype == DType::kI8) {
+    xq_.resize(static_cast<size_t>(m * k));
+    xs_.resize(static_cast<size_t>(m));
+    ForEachPart(m, [&](int64_t i, int64_t p) {
+      const auto [r0, r1] = Share(m, i, p, 1);
+      if (isa_ >= CpuIsa::kAvx512) {
+        cpu::Avx512QuantizeRowsInt8(x, k, k, r0, r1, xq_.data(), xs_.data());
+      } else {
+        cpu::QuantizeRowsInt8(x, k, k, r0, r1, xq_.data(), xs_.data());
+      }
+    });
+    ForEachPart(n / 4, [&](int64_t i, int64_t p) {
+      const auto [n0, n1] = Share(n, i, p, 4);
+      if (n0 >= n1) return;
+      if (vnni_) {
+        cpu::Avx512VnniMatMulInt8(xq_.data(), xs_.data(), m, k, w, n0, n1, y, n);
+      } else {
+        cpu::GenericMatMulInt8(xq_.data(), xs_.data(), m, k, w, n0, n1, y, n);
+      }
+    });
+    return;
+  }
+  if (w.dtype == DType::kBF16 && precision_ != Precision::kF32) {
+    if (bf16_dot_) {
+      const int64_t kp = RoundUp(k, 32);
+      xb_.resize(static_cast<size_t>(m * kp));
+      cpu::Avx512RoundRowsBf16(x, k, kp, 0, m, xb_.data());
+      ForEachPart(n / 4, [&](int64_t i, int64_t p) {
+        const auto [n0, n1] = Share(n, i, p, 4);
+        if (n0 < n1) cpu::Avx512MatMulBf16(xb_.data(), m, kp, w, n0, n1, y, n);
+      });
+      return;
+    }
+    // The same arithmetic in float32: BF16 x BF16 products are exact.
+    xf_.resize(static_cast<size_t>(m * k));
+    for (int64_t i = 0; i < m * k; ++i) xf_[i] = Bf16ToF32(F32ToBf16(x[i]));
+    MatMulF32(xf_.data(), m, w, y);
+    return;
+  }
+  MatMulF32(x, m, w, y);
+}
+
+void FastBackend::RmsNorm(const float* x, const float* weight, int64_t rows, int64_t dim, float eps,
+                          float* out) {
+  if (isa_ < CpuIsa::kAvx512) return portable_->RmsNorm(x, weight, rows, dim, eps, out);
+  if (rows * dim < (int64_t{1} << 16)) return cpu::Avx512RmsNorm(x, weight, 0, rows, dim, eps, out);
+  ForEachPart(rows, [&](int64_t i, int64_t p) {
+    const auto [r0, r1] = Share(rows, i, p, 1);
+    cpu::Avx512RmsNorm(x, weight, r0, r1, dim, eps, out);
+  });
+}
+
+void FastBackend::Rope(float* x, int64_t tokens, int64_t heads, int64_t head_dim,
+                       const int64_t* positions, double theta) {
+  const int64_t half = head_dim / 2;
+  int64_t max_pos = -1;
+  for (int64_t t = 0; t < tokens; ++t) max_pos = std::max(max_pos, positions[t]);
+  if (theta != rope_theta_ || head_dim != rope_dim_) {
+    rope_.clear();
+    rope_theta_ = theta;
+    rope_dim_ = head_dim;
+  }
+  const int64_t have = static_cast<int64_t>(rope_.size()) / head_dim;
+  if (max_pos >= have) {
+    // Grow geometrically; the same double-precision angles as the portable backend.
+    const int64_t want = std::max(max_pos + 1, have * 2);
+    rope_.resize(static_cast<size_t>(want * head_dim));
+    for (int64_t p = have; p < want; ++p) {
+      for (int64_t i = 0; i < half; ++i) {
+        const double inv_freq =
+            1.0 / std::pow(theta, static_cast<double>(2 * i) / static_cast<double>(head_dim));
+        const double angle = static_cast<double>(p) * inv_freq;
+        rope_[p * head_dim + i] = static_cast<float>(std::cos(angle));
+        rope_[p * head_dim + half + i] = static_cast<float>(std::sin(angle));
+      }
+    }
+  }
+  auto apply = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const float* cs = rope_.data() + positions[t] * head_dim;
+      const float* sn = cs + half;
+      for (int64_t h = 0; h < heads; ++h) {
+        float* v = x + (t * heads + h) * head_dim;
+        for (int64_t i = 0; i < half; ++i) {
+          const float a = v[i], b = v[i + half];
+          v[i] = a * cs[i] - b * sn[i];
+          v[i + half] = b * cs[i] + a * sn[i];
+        }
+      }
+    }
+  };
+  if (tokens * heads * head_dim < (int64_t{1} << 16)) return apply(0, tokens);
+  ForEachPart(tokens, [&](int64_t i, int64_t p) {
+    const auto [t0, t1] = Share(tokens, i, p, 1);
+    apply(t0, t1);
+  });
+}
+
+void FastBackend::SiluMul(const float* gate, const float* up, int64_t n, float* out) {
+  if (isa_ < CpuIsa::kAvx512) return portable_->SiluMul(gate, up, n, out);
+  if (n < (int64_t{1} << 16)) return cpu::Avx512SiluMul(gate, up, n, out);
+  ForEachPart(n / 16, [&](int64_t i, int64_t p) {
+    const auto [i0, i1] = Share(n, i, p, 16);
+    cpu::Avx512SiluMul(gate + i0, up + i0, i1 - i0, out + i0);
+  });
+}
+
+void FastBackend::Attention(const float* q, int64_t tokens, const int64_t* positions,
+                            const std::vector<KvSegment>& segments, const AttentionShape& s,
+                            float* out) {
+  if (isa_ < CpuIsa::kAvx512 || s.head_dim % 16 != 0 || s.n_heads % s.n_kv_heads != 0) {
+    return portable_->Attention(q, tokens, positions, segments, s, out);
+  }
+  // BF16 tiles when the precision allows it (not for the fp32 reference).
+  const int64_t group = s.n_heads / s.n_kv_heads;
+  if (isa_ == CpuIsa::kAmx && precision_ != Precision::kF32 && s.head_dim % 32 == 0 &&
+      group <= 32 && 32 % group == 0) {
+    return AmxAttention(q, tokens, positions, segments, s, out);
+  }
+  const int64_t blocks = (tokens + cpu::kAttentionQueryBlock - 1) / cpu::kAttentionQueryBlock;
+  const int64_t items = s.n_kv_heads * blocks;  // kv-head major: equal work per kv head
+  const size_t scratch = static_cast<size_t>(cpu::AttentionScratchFloats(s));
+  ForEachPart(items, [&](int64_t i, int64_t p) {
+    const auto [a, b] = Share(items, i, p, 1);
+    float* sc = Scratch(i, scratch);
+    for (int64_t it = a; it < b; ++it) {
+      const int64_t kvh = it / blocks, t0 = (it % blocks) * cpu::kAttentionQueryBlock;
+      const int64_t t1 = std::min(tokens, t0 + cpu::kAttentionQueryBlock);
+      cpu::Avx512AttentionBlock(q, positions, t0, t1, segments.data(),
+                                static_cast<int64_t>(segments.size()), s, kvh, out, sc);
+    }
+  });
+}
+
+void FastBackend::AmxAttention(const float* q, int64_t tokens, const int64_t* positions,
+                               const std::vector<KvSegment>& segments, const AttentionShape& s,
+                               float* out) {
+  int64_t max_pos = -1, total = 0;
+  for (int64_t t = 0; t < tokens; ++t) max_pos = std::max(max_pos, positions[t]);
+  for (const auto& seg : segments) total += seg.len;
+  const int64_t n_keys = std::min(total, max_pos + 1);
+  if (n_keys <= 0) return portable_->Attention(q, tokens, positions, segments, s, out);
+  // Row pointers of the visible keys/values, then their BF16 tiles per kv head.
+  k_rows_.clear();
+  v_rows_.clear();
+  const int64_t kv_dim = s.n_kv_heads * s.head_dim;
+  for (const auto& seg : segments) {
+    for (int64_t j = 0; j < seg.len && static_cast<int64_t>(k_rows_.size()) < n_keys; ++j) {
+      k_rows_.push_back(seg.k + j * kv_dim);
+      v_rows_.push_back(seg.v + j * kv_dim);
+    }
+  }
+  const int64_t kblocks = (n_keys + 31) / 32, per_block = cpu::AmxKvBlockElements(s);
+  kv_tiles_.resize(static_cast<size_t>(2 * s.n_kv_heads * kblocks * per_block));
+  uint16_t* kt = kv_tiles_.data();
+  uint16_t* vt = kt + s.n_kv_heads * kblocks * per_block;
+  const int64_t pack_items = s.n_kv_heads * kblocks;
+  ForEachPart(pack_items, [&](int64_t i, int64_t p) {
+    const auto [a, b] = Share(pack_items, i, p, 1);
+    for (int64_t it = a; it < b;) {  // runs of blocks of one kv head
+      const int64_t kvh = it / kblocks, b0 = it % kblocks;
+      const int64_t b1 = std::min(kblocks, b0 + (b - it));
+      cpu::AmxPackKv(k_rows_.data(), v_rows_.data(), n_keys, s, kvh, b0, b1,
+                     kt + kvh * kblocks * per_block, vt + kvh * kblocks * per_block);
+      it += b1 - b0;
+    }
+  });
+  const int64_t per_item = 32 / (s.n_heads / s.n_kv_heads);
+  const int64_t qblocks = (tokens + per_item - 1) / per_item;
+  const int64_t items = s.n_kv_heads * qblocks;  // kv-head major
+  const size_t scratch = static_cast<size_t>(cpu::AmxAttentionScratchFloats(s));
+  ForEachPart(items, [&](int64_t i, int64_t p) {
+    const auto [a, b] = Share(items, i, p, 1);
+    float* sc = Scratch(i, scratch);
+    for (int64_t it = a; it < b; ++it) {
+      const int64_t kvh = it / qblocks, t0 = (it % qblocks) * per_item;
+      const int64_t t1 = std::min(tokens, t0 + per_item);
+      cpu::AmxAttentionBlock(q, positions, t0, t1, n_keys, kt + kvh * kblocks * per_block,
+                             vt + kvh * kblocks * per_block, s, kvh, out, sc);
+    }
+  });
+}
+
+void FastBackend::GetRow(const Matrix& w, int64_t row, float* out) {
+  if (w.layout == Layout::kTiled) return cpu::UnpackTiledRow(w, row, out);
+  if (w.dtype == DType::kI8) {
+    const int8_t* p = static_cast<const int8_t*>(w.data) + row * w.cols;
+    for (int64_t c = 0; c < w.cols; ++c) out[c] = static_cast<float>(p[c]) * w.scales[row];
+    return;
+  }
+  cpu::ReadRowF32(w, row, out);
+}
+
+}  // namespace
+
+std::unique_ptr<Backend> MakeFastCpuBackend(ThreadPool* pool, Precision precision, CpuIsa isa) {
+  return std::make_unique<FastBackend>(pool, precision, isa);
+}
+
+}  // namespace ccguard::kernels

@@ -1,0 +1,318 @@
+// The fast CPU backend, every tier this machine supports, against the
+// portable backend. Tolerances:
+//   fp32   |Δ| <= 1e-5 * Σ|x·w| + 1e-6 (reordered float32 sums)
+//   bf16   |Δ| <= 2^-7 * Σ|x·w| + 1e-6 (x and f32 weights rounded to bf16:
+//          2^-9 relative each, doubled for headroom)
+//   int8   |Δ| <= Σ(sx/2·|w| + sw/2·|x| + sx·sw/4) + 1e-5 (half a step of
+//          each quantization), and every tier gives the same bits
+//   RMSNorm, SiLU·mul, RoPE: 1e-6 relative; attention: 2e-5 absolute.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+
+#include "kernels/kernels.h"
+
+namespace ccguard::kernels {
+namespace {
+
+std::vector<float> Random(size_t n, uint32_t seed, float scale = 1.f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+std::vector<CpuIsa> Tiers() {
+  std::vector<CpuIsa> t;
+  for (CpuIsa isa : {CpuIsa::kGeneric, CpuIsa::kAvx2, CpuIsa::kAvx512, CpuIsa::kAmx}) {
+    if (isa <= DetectCpuIsa()) t.push_back(isa);
+  }
+  return t;
+}
+
+std::string Name(CpuIsa isa, Precision p) {
+  return std::string(CpuIsaName(isa)) + "/" + PrecisionName(p);
+}
+
+class FastBackendTest : public ::testing::Test {
+ protected:
+  ThreadPool pool_{2};
+  std::unique_ptr<Backend> ref_ = MakeCpuBackend(&pool_);
+};
+
+// A weight matrix in the three stored dtypes.
+struct Weights {
+  std::vector<float> f32;
+  std::vector<uint16_t> bf16, f16;
+  Matrix Get(DType dt, int64_t n, int64_t k) const {
+    const void* d = dt == DType::kF32    ? static_cast<const void*>(f32.data())
+                    : dt == DType::kBF16 ? static_cast<const void*>(bf16.data())
+                                         : static_cast<const void*>(f16.data());
+    return {dt, d, n, k};
+  }
+};
+
+uint16_t ToF16(float v) {  // for values well inside the F16 normal range
+  uint32_t bits;
+  std::memcpy(&bits, &v, 4);
+  const uint32_t sign = (bits >> 16) & 0x8000u;
+  const int e = static_cast<int>((bits >> 23) & 0xff) - 127 + 15;
+  if (e <= 0) return static_cast<uint16_t>(sign);
+  const uint32_t mant = (bits >> 13) & 0x3ffu;  // truncation: exact for bf16 values
+  return static_cast<uint16_t>(sign | (static_cast<uint32_t>(e) << 10) | mant);
+}
+
+Weights MakeWeights(int64_t n, int64_t k, uint32_t seed) {
+  Weights w;
+  w.f32 = Random(static_cast<size_t>(n * k), seed, 0.5f);
+  for (float v : w.f32) {
+    w.bf16.push_back(F32ToBf16(v));
+    w.f16.push_back(ToF16(Bf16ToF32(w.bf16.back())));
+  }
+  return w;
+}
+
+TEST_F(FastBackendTest, MatMulEveryTierPrecisionDtypeAndShape) {
+  const int64_t shapes[][3] = {{1, 37, 23},   {5, 64, 32},  {37, 96, 70},
+                               {70, 130, 33}, {33, 32, 96}, {100, 1100, 70}};  // m, k, n
+  for (const auto& sh : shapes) {
+    const int64_t m = sh[0], k = sh[1], n = sh[2];
+    const auto x = Random(static_cast<size_t>(m * k), 11 + static_cast<uint32_t>(k));
+    const Weights w = MakeWeights(n, k, 7 + static_cast<uint32_t>(n));
+    std::vector<float> int8_bits;  // the int8 result of the first tier, per dtype
+    for (DType dt : {DType::kF32, DType::kBF16, DType::kF16}) {
+      const Matrix mat = w.Get(dt, n, k);
+      std::vector<float> ref(static_cast<size_t>(m * n)), mass(ref.size(), 0.f);
+      ref_->MatMul(x.data(), m, mat, ref.data());
+      std::vector<float> row(static_cast<size_t>(k));
+      for (int64_t j = 0; j < n; ++j) {
+        ref_->GetRow(mat, j, row.data());
+        for (int64_t i = 0; i < m; ++i) {
+          for (int64_t c = 0; c < k; ++c) mass[i * n + j] += std::fabs(x[i * k + c] * row[c]);
+        }
+      }
+      std::vector<float> first_int8;
+      for (CpuIsa isa : Tiers()) {
+        for (Precision p : {Precision::kF32, Precision::kBF16, Precision::kInt8}) {
+          auto be = MakeFastCpuBackend(&pool_, p, isa);
+          auto prep = be->Prepare(mat);
+          ASSERT_TRUE(prep.ok()) << prep.status().ToString();
+          const Matrix& pm = prep->matrix;
+          std::vector<float> y(ref.size(), NAN);
+          be->MatMul(x.data(), m, pm, y.data());
+          const std::string what = Name(isa, p) + " " + DTypeName(dt) + " m=" + std::to_string(m) +
+                                   " k=" + std::to_string(k) + " n=" + std::to_string(n);
+          for (int64_t i = 0; i < m; ++i) {
+            for (int64_t j = 0; j < n; ++j) {
+              const size_t at = static_cast<size_t>(i * n + j);
+              double tol = 1e-5 * mass[at] + 1e-6;
+              if (p == Precision::kBF16) tol = std::ldexp(mass[at], -7) + 1e-6;
+              if (p == Precision::kInt8) {
+                float xmax = 0, wmax = 0, xs = 0, ws = 0;
+                be->GetRow(pm, j, row.data());
+                for (int64_t c = 0; c < k; ++c) {
+                  xmax = std::max(xmax, std::fabs(x[i * k + c]));
+                  wmax = std::max(wmax, std::fabs(row[c]));
+                  xs += std::fabs(x[i * k + c]);
+                  ws += std::fabs(row[c]);
+                }
+                // Quantization of the stored weights (sw) and of x (sx).
+                std::vector<float> orig(static_cast<size_t>(k));
+                ref_->GetRow(mat, j, orig.data());
+                float omax = 0;
+                for (float v : orig) omax = std::max(omax, std::fabs(v));
+                const double sx = xmax / 127.0, sw = omax / 127.0;
+                tol = (sx / 2 * ws + sw / 2 * xs + k * sx * sw / 4) * 1.01 + 1e-5;
+              }
+              ASSERT_NEAR(y[at], ref[at], tol) << what << " at " << i << "," << j;
+            }
+          }
+          if (p == Precision::kInt8) {
+            if (first_int8.empty()) {
+              first_int8 = y;
+            } else {
+              ASSERT_EQ(0, std::memcmp(first_int8.data(), y.data(), y.size() * 4)) << what;
+            }
+          }
+          // GetRow reads prepared layouts back.
+          be->GetRow(pm, n - 1, row.data());
+          std::vector<float> orig(static_cast<size_t>(k));
+          ref_->GetRow(mat, n - 1, orig.data());
+          for (int64_t c = 0; c < k; ++c) {
+            const double step = p == Precision::kInt8   ? 0.51 * pm.scales[n - 1]
+                                : p == Precision::kBF16 ? std::ldexp(std::fabs(orig[c]), -8)
+                                                        : 0.0;
+            ASSERT_NEAR(row[c], orig[c], step + 1e-7) << what << " GetRow col " << c;
+          }
+        }
+      }
+    }
+  }
+}
+
+// The rows of a batch do not influence each other: one row alone gives the
+// same bits as inside a batch (the property prefix caching relies on).
+TEST_F(FastBackendTest, MatMulRowsIndependentOfBatch) {
+  const int64_t m = 130, k = 1100, n = 70;  // several row chunks and column blocks
+  const auto x = Random(static_cast<size_t>(m * k), 3);
+  const Weights w = MakeWeights(n, k, 4);
+  for (CpuIsa isa : Tiers()) {
+    for (Precision p : {Precision::kF32, Precision::kBF16, Precision::kInt8}) {
+      auto be = MakeFastCpuBackend(&pool_, p, isa);
+      auto prep = be->Prepare(w.Get(DType::kBF16, n, k));
+      ASSERT_TRUE(prep.ok());
+      std::vector<float> all(static_cast<size_t>(m * n)), one(static_cast<size_t>(n));
+      be->MatMul(x.data(), m, prep->matrix, all.data());
+      for (int64_t i : {int64_t{0}, int64_t{17}, int64_t{100}, m - 1}) {
+        be->MatMul(x.data() + i * k, 1, prep->matrix, one.data());
+        ASSERT_EQ(0, std::memcmp(one.data(), all.data() + i * n, static_cast<size_t>(n) * 4))
+            << Name(isa, p) << " row " << i;
+      }
+    }
+  }
+}
+
+TEST_F(FastBackendTest, RmsNormSiluRope) {
+  for (CpuIsa isa : Tiers()) {
+    auto be = MakeFastCpuBackend(&pool_, Precision::kF32, isa);
+    for (int64_t rows : {int64_t{3}, int64_t{300}}) {
+      const int64_t dim = 2 * 64 + 3 * (rows > 3 ? 0 : 1);
+      const auto x = Random(static_cast<size_t>(rows * dim), 5),
+                 w = Random(static_cast<size_t>(dim), 6);
+      std::vector<float> a(x.size()), b(x.size());
+      ref_->RmsNorm(x.data(), w.data(), rows, dim, 1e-6f, a.data());
+      be->RmsNorm(x.data(), w.data(), rows, dim, 1e-6f, b.data());
+      for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(b[i], a[i], 1e-6 * std::fabs(a[i]) + 1e-7);
+      // In place, as the model calls it.
+      std::vector<float> c = x;
+      be->RmsNorm(c.data(), w.data(), rows, dim, 1e-6f, c.data());
+      for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(c[i], a[i], 1e-6 * std::fabs(a[i]) + 1e-7);
+    }
+    for (int64_t n : {int64_t{37}, int64_t{70000}}) {
+      const auto g = Random(static_cast<size_t>(n), 7, 4.f), u = Random(static_cast<size_t>(n), 8);
+      std::vector<float> a(g.size()), b(g.size());
+      ref_->SiluMul(g.data(), u.data(), n, a.data());
+      b = g;  // out aliases gate
+      be->SiluMul(b.data(), u.data(), n, b.data());
+      for (size_t i = 0; i < a.size(); ++i)
+        ASSERT_NEAR(b[i], a[i], 1e-6 * std::fabs(a[i]) + 1e-7) << i;
+    }
+    for (int64_t tokens : {int64_t{3}, int64_t{200}}) {
+      const int64_t heads = 4, hd = 128;
+      auto a = Random(static_cast<size_t>(tokens * heads * hd), 9);
+      auto b = a;
+      std::vector<int64_t> pos(static_cast<size_t>(tokens));
+      for (int64_t t = 0; t < tokens; ++t) pos[t] = 5000 - 7 * t;  // any order
+      ref_->Rope(a.data(), tokens, heads, hd, pos.data(), 1e6);
+      be->Rope(b.data(), tokens, heads, hd, pos.data(), 1e6);
+      be->Rope(b.data(), 0, heads, hd, pos.data(), 1e6);
+      for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(b[i], a[i], 1e-6 * std::fabs(a[i]) + 1e-7);
+    }
+  }
+}
+
+TEST_F(FastBackendTest, AttentionMatchesPortable) {
+  struct Case {
+    AttentionShape s;
+    std::vector<int64_t> segs;  // lengths
+    int64_t tokens;             // queries: the last `tokens` positions
+  };
+  const Case cases[] = {{{16, 8, 128}, {40, 1}, 41},
+                        {{16, 8, 128}, {900, 37}, 37},
+                        {{4, 2, 16}, {5, 3, 30}, 3},
+                        {{4, 4, 32}, {1}, 1},
+                        {{8, 2, 64}, {17, 16, 15}, 48}};
+  for (const Case& c : cases) {
+    const int64_t kvd = c.s.n_kv_heads * c.s.head_dim, qd = c.s.n_heads * c.s.head_dim;
+    int64_t total = 0;
+    for (int64_t l : c.segs) total += l;
+    const auto k = Random(static_cast<size_t>(total * kvd), 1, 2.f),
+               v = Random(static_cast<size_t>(total * kvd), 2);
+    const auto q = Random(static_cast<size_t>(c.tokens * qd), 3, 2.f);
+    std::vector<KvSegment> segs;
+    int64_t at = 0;
+    for (int64_t l : c.segs) {
+      segs.push_back({k.data() + at * kvd, v.data() + at * kvd, l});
+      at += l;
+    }
+    std::vector<int64_t> pos(static_cast<size_t>(c.tokens));
+    for (int64_t t = 0; t < c.tokens; ++t) pos[t] = total - c.tokens + t;
+    if (c.tokens > 2) pos[1] = 0;  // a query that sees one key only
+    std::vector<float> a(static_cast<size_t>(c.tokens * qd)), b(a.size(), NAN);
+    ref_->Attention(q.data(), c.tokens, pos.data(), segs, c.s, a.data());
+    for (CpuIsa isa : Tiers()) {
+      auto be = MakeFastCpuBackend(&pool_, Precision::kF32, isa);
+      be->Attention(q.data(), c.tokens, pos.data(), segs, c.s, b.data());
+      for (size_t i = 0; i < a.size(); ++i) {
+        ASSERT_NEAR(b[i], a[i], 2e-5) << CpuIsaName(isa) << " heads " << c.s.n_heads << " at " << i;
+      }
+    }
+  }
+}
+
+// The AMX attention of the bf16/int8 precisions. Inputs are BF16 values and
+// head_dim 64 makes the 1/sqrt(head_dim) scale exact, so only the BF16
+// rounding of the softmax weights remains: |Δ| <= 2^-8 * max|v| + 1e-5. With
+// head_dim 128 the scaled queries are rounded too: 2^-5 * max|v|.
+TEST_F(FastBackendTest, AttentionBf16Tiles) {
+  if (DetectCpuIsa() < CpuIsa::kAmx) GTEST_SKIP() << "no AMX";
+  struct Case {
+    AttentionShape s;
+    std::vector<int64_t> segs;
+    int64_t tokens;
+    double tol;  // times max|v|
+  };
+  const Case cases[] = {{{16, 8, 64}, {40, 1}, 41, 0x1p-8},
+                        {{8, 8, 64}, {70, 33}, 33, 0x1p-8},
+                        {{16, 4, 64}, {5, 3, 30}, 20, 0x1p-8},
+                        {{16, 8, 128}, {900, 37}, 37, 0x1p-5},
+                        {{16, 8, 128}, {1}, 1, 0x1p-5}};
+  auto bf16 = [](std::vector<float> v) {
+    for (auto& x : v) x = Bf16ToF32(F32ToBf16(x));
+    return v;
+  };
+  for (const Case& c : cases) {
+    const int64_t kvd = c.s.n_kv_heads * c.s.head_dim, qd = c.s.n_heads * c.s.head_dim;
+    int64_t total = 0;
+    for (int64_t l : c.segs) total += l;
+    const auto k = bf16(Random(static_cast<size_t>(total * kvd), 1));
+    const auto v = bf16(Random(static_cast<size_t>(total * kvd), 2));
+    const auto q = bf16(Random(static_cast<size_t>(c.tokens * qd), 3));
+    float vmax = 0;
+    for (float x : v) vmax = std::max(vmax, std::fabs(x));
+    std::vector<KvSegment> segs;
+    int64_t at = 0;
+    for (int64_t l : c.segs) {
+      segs.push_back({k.data() + at * kvd, v.data() + at * kvd, l});
+      at += l;
+    }
+    std::vector<int64_t> pos(static_cast<size_t>(c.tokens));
+    for (int64_t t = 0; t < c.tokens; ++t) pos[t] = total - c.tokens + t;
+    if (c.tokens > 2) pos[1] = 0;
+    std::vector<float> a(static_cast<size_t>(c.tokens * qd)), b(a.size(), NAN);
+    ref_->Attention(q.data(), c.tokens, pos.data(), segs, c.s, a.data());
+    auto be = MakeFastCpuBackend(&pool_, Precision::kBF16, CpuIsa::kAmx);
+    be->Attention(q.data(), c.tokens, pos.data(), segs, c.s, b.data());
+    for (size_t i = 0; i < a.size(); ++i) {
+      ASSERT_NEAR(b[i], a[i], c.tol * vmax + 1e-5)
+          << "heads " << c.s.n_heads << "/" << c.s.n_kv_heads << " dim " << c.s.head_dim << " at "
+          << i;
+    }
+  }
+}
+
+TEST(PrecisionTest, Parse) {
+  EXPECT_EQ(*ParsePrecision("fp32"), Precision::kF32);
+  EXPECT_EQ(*ParsePrecision("bf16"), Precision::kBF16);
+  EXPECT_EQ(*ParsePrecision("int8"), Precision::kInt8);
+  auto bad = ParsePrecision("fp16");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("fp16"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ccguard::kernels

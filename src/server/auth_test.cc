@@ -1,0 +1,104 @@
+#include "server/auth.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+namespace ccguard::server {
+namespace {
+
+TEST(Sha256Test, KnownVectors) {
+  EXPECT_EQ(ToHex(Sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(ToHex(Sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(ToHex(Sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  // Lengths around the padding boundaries (55, 56, 64 bytes).
+  EXPECT_EQ(ToHex(Sha256(std::string(55, 'a'))),
+            "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
+  EXPECT_EQ(ToHex(Sha256(std::string(56, 'a'))),
+            "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a");
+  EXPECT_EQ(ToHex(Sha256(std::string(64, 'a'))),
+            "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+  EXPECT_EQ(ToHex(Sha256(std::string(1000000, 'a'))),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(ApiKeysTest, NoKeysMeansOff) {
+  ApiKeys k;
+  EXPECT_FALSE(k.enabled());
+  EXPECT_EQ(k.Check("Bearer x"), -1);
+}
+
+TEST(ApiKeysTest, BearerParsing) {
+  EXPECT_EQ(ApiKeys::BearerToken("Bearer abc").value(), "abc");
+  EXPECT_EQ(ApiKeys::BearerToken("bearer   abc  ").value(), "abc");
+  EXPECT_EQ(ApiKeys::BearerToken("BEARER\tabc").value(), "abc");
+  EXPECT_FALSE(ApiKeys::BearerToken("Basic abc"));
+  EXPECT_FALSE(ApiKeys::BearerToken("Bearer"));
+  EXPECT_FALSE(ApiKeys::BearerToken("Bearer "));
+  EXPECT_FALSE(ApiKeys::BearerToken("Bearerabc"));
+  EXPECT_FALSE(ApiKeys::BearerToken(""));
+}
+
+TEST(ApiKeysTest, CheckFindsTheMatchingKeyOnly) {
+  auto k = ApiKeys::FromList({"key-one-0123456789", "key-two-0123456789"});
+  ASSERT_TRUE(k.ok());
+  EXPECT_TRUE(k->enabled());
+  EXPECT_EQ(k->Check("Bearer key-one-0123456789"), 0);
+  EXPECT_EQ(k->Check("Bearer key-two-0123456789"), 1);
+  EXPECT_EQ(k->Check("Bearer key-two-012345678"), -1);    // prefix
+  EXPECT_EQ(k->Check("Bearer key-two-01234567890"), -1);  // longer
+  EXPECT_EQ(k->Check("key-two-0123456789"), -1);          // no scheme
+  EXPECT_EQ(k->Check(""), -1);
+}
+
+TEST(ApiKeysTest, RejectsBadKeys) {
+  EXPECT_FALSE(ApiKeys::FromList({""}).ok());
+  EXPECT_FALSE(ApiKeys::FromList({"has space"}).ok());
+  EXPECT_FALSE(ApiKeys::FromList({"tab\tkey"}).ok());
+  EXPECT_FALSE(ApiKeys::FromList({"caf\xc3\xa9"}).ok());
+}
+
+TEST(ApiKeysTest, LoadsFileAndEnvironment) {
+  const std::string path = ::testing::TempDir() + "/ccguard_keys_" + std::to_string(getpid());
+  {
+    std::ofstream f(path);
+    f << "# service keys\n\n  file-key-1  \r\nfile-key-2\n";
+  }
+  setenv("CCGUARD_TEST_KEYS", "env-key-1, env-key-2\tenv-key-3", 1);
+  auto k = ApiKeys::Load(path, "CCGUARD_TEST_KEYS");
+  ASSERT_TRUE(k.ok()) << k.status().ToString();
+  EXPECT_EQ(k->size(), 5u);
+  EXPECT_EQ(k->Check("Bearer file-key-1"), 0);
+  EXPECT_EQ(k->Check("Bearer file-key-2"), 1);
+  EXPECT_EQ(k->Check("Bearer env-key-3"), 4);
+  EXPECT_EQ(k->Check("Bearer # service keys"), -1);
+  unsetenv("CCGUARD_TEST_KEYS");
+  auto only_file = ApiKeys::Load(path, "CCGUARD_TEST_KEYS");
+  ASSERT_TRUE(only_file.ok());
+  EXPECT_EQ(only_file->size(), 2u);
+  EXPECT_FALSE(ApiKeys::Load(path + ".missing", "").ok());
+  {
+    std::ofstream f(path);
+    f << "good\nbad key\n";
+  }
+  auto bad = ApiKeys::Load(path, "");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find(":2"), std::string::npos) << bad.status().message();
+  std::remove(path.c_str());
+}
+
+TEST(ApiKeysTest, ConstantTimeEquals) {
+  const Sha256Digest a = Sha256("a"), b = Sha256("b");
+  EXPECT_TRUE(ConstantTimeEquals(a, a));
+  EXPECT_FALSE(ConstantTimeEquals(a, b));
+  Sha256Digest c = a;
+  c[31] ^= 1;
+  EXPECT_FALSE(ConstantTimeEquals(a, c));
+}
+
+}  // namespace
+}  // namespace ccguard::server

@@ -1,0 +1,507 @@
+#include "server/routes.h"
+
+#include <httplib.h>
+
+#include <charconv>
+#include <cmath>
+#include <exception>
+#include <functional>
+
+namespace ccguard::server {
+namespace {
+
+using httplib::Request;
+using httplib::Response;
+
+// What the logger needs about the request this thread is serving. The HTTP
+// library routes, handles and logs a request on one thread.
+struct RequestInfo {
+  SteadyClock::time_point start{};
+  bool started = false;
+  const char* route = nullptr;
+  int key = -1;
+  std::string error;  // error type of a 4xx/5xx reply
+};
+thread_local RequestInfo t_info;
+
+constexpr std::chrono::milliseconds kEventWait{1000};
+constexpr std::chrono::seconds kKeepAliveEvery{5};
+
+Caller CurrentCaller() {
+  Caller c;
+  c.key = t_info.key;
+  c.arrival = t_info.started ? t_info.start : SteadyClock::now();
+  return c;
+}
+
+void Send(Response& res, const Reply& r) {
+  res.status = r.status;
+  for (const auto& [k, v] : r.headers) res.set_header(k, v);
+  if (!r.ok() && r.body.is_object() && r.body.contains("error") && r.body["error"].is_object()) {
+    t_info.error = r.body["error"].value("type", "");
+  }
+  res.set_content(DumpJson(r.body) + "\n", "application/json");
+}
+
+// Sends `r` and then closes the connection: for answers given before the
+// request body was read to its end (the rest of the upload must not be read
+// as the next request). The body goes through a chunked provider that
+// reports failure once everything is written, which makes the library drop
+// the connection instead of keeping it alive.
+void SendAndClose(Response& res, int status, std::string body, const char* content_type) {
+  res.status = status;
+  res.set_header("Connection", "close");
+  auto data = std::make_shared<std::string>(std::move(body));
+  res.set_chunked_content_provider(content_type, [data](size_t, httplib::DataSink& sink) {
+    sink.write(data->data(), data->size());
+    sink.done();
+    return false;
+  });
+}
+
+void SendAndClose(Response& res, const Reply& r) {
+  for (const auto& [k, v] : r.headers) res.set_header(k, v);
+  if (!r.ok() && r.body.is_object() && r.body.contains("error")) {
+    t_info.error = r.body["error"].value("type", "");
+  }
+  SendAndClose(res, r.status, DumpJson(r.body) + "\n", "application/json");
+}
+
+// Checks the API key (when keys are configured and the route is protected);
+// on failure sends 401 and returns false.
+bool Authorize(RouteContext* ctx, const Request& req, Response& res, bool protect) {
+  if (!protect || !ctx->keys->enabled()) return true;
+  const int key = ctx->keys->Check(req.get_header_value("Authorization"));
+  if (key < 0) {
+    Reply r = ErrorReply(401, "unauthorized",
+                         req.has_header("Authorization")
+                             ? "invalid API key"
+                             : "missing API key: send 'Authorization: Bearer <key>'");
+    r.headers.push_back({"WWW-Authenticate", "Bearer realm=\"ccguard\""});
+    Send(res, r);
+    return false;
+  }
+  t_info.key = key;
+  return true;
+}
+
+bool ParseBody(const Request& req, Response& res, Json* out) {
+  auto j = ParseJson(req.body, "request body");
+  if (!j.ok()) {
+    Send(res, ErrorReply(400, "invalid_json", j.status().message()));
+    return false;
+  }
+  *out = std::move(j).value();
+  return true;
+}
+
+// A session id from the path, shortened for messages if it is not one.
+std::string PathId(const Request& req) {
+  std::string id = req.matches.size() > 1 ? req.matches[1].str() : "";
+  if (id.size() > 64) id = id.substr(0, 64) + "...";
+  return id;
+}
+
+std::string SseEvent(const std::string& type, const std::string& data, uint64_t id = 0) {
+  std::string out;
+  if (id > 0) out += "id: " + std::to_string(id) + "\n";
+  out += "event: " + type + "\ndata: " + data + "\n\n";
+  return out;
+}
+
+// The route name of a path, for requests the library answered before any
+// handler ran (e.g. a body over the limit).
+const char* RouteOf(const std::string& path) {
+  static const char* const kFixed[] = {"/healthz",     "/readyz",         "/metrics",
+                                       "/v1/classify", "/v1/moderations", "/v1/sessions"};
+  for (const char* r : kFixed) {
+    if (path == r) return r;
+  }
+  const std::string prefix = "/v1/sessions/";
+  if (path.rfind(prefix, 0) != 0) return "unmatched";
+  const std::string rest = path.substr(prefix.size());
+  const size_t slash = rest.find('/');
+  if (slash == 0) return "unmatched";
+  if (slash == std::string::npos) return "/v1/sessions/{id}";
+  const std::string tail = rest.substr(slash);
+  if (tail == "/append") return "/v1/sessions/{id}/append";
+  if (tail == "/stream") return "/v1/sessions/{id}/stream";
+  if (tail == "/events") return "/v1/sessions/{id}/events";
+  return "unmatched";
+}
+
+using JsonHandler = std::function<Reply(const Request&, const Json&, const Caller&)>;
+
+// A JSON route: authorizes, parses the body (when `json_body`), calls `fn`
+// and sends its reply. No exception escapes.
+httplib::Server::Handler JsonRoute(RouteContext* ctx, const char* name, bool json_body,
+                                   JsonHandler fn) {
+  return [ctx, name, json_body, fn](const Request& req, Response& res) {
+    t_info.route = name;
+    try {
+      if (!Authorize(ctx, req, res, true)) return;
+      Json body;
+      if (json_body && !ParseBody(req, res, &body)) return;
+      Send(res, fn(req, body, CurrentCaller()));
+    } catch (const std::exception& e) {
+      Send(res, ErrorReply(500, "internal", std::string("unexpected error: ") + e.what()));
+    }
+  };
+}
+
+// GET /v1/sessions/{id}/events: the session's events as Server-Sent Events,
+// live, until the session ends (or the server shuts down).
+void EventsRoute(RouteContext* ctx, const Request& req, Response& res) {
+  t_info.route = "/v1/sessions/{id}/events";
+  if (!Authorize(ctx, req, res, true)) return;
+  Reply error;
+  auto s = ctx->service->FindSession(PathId(req), CurrentCaller(), &error);
+  if (s == nullptr) return Send(res, error);
+  const int limit = ctx->service->config().max_event_streams;
+  if (ctx->event_streams.fetch_add(1) >= limit) {
+    ctx->event_streams--;
+    Reply r = ErrorReply(429, "too_many_streams",
+                         "too many event streams open (limit " + std::to_string(limit) + ")");
+    r.headers.push_back({"Retry-After", "1"});
+    return Send(res, r);
+  }
+  // Replays the retained events, or resumes after Last-Event-ID.
+  uint64_t after = 0;
+  const std::string last = req.get_header_value("Last-Event-ID");
+  std::from_chars(last.data(), last.data() + last.size(), after);
+  struct State {
+    uint64_t after;
+    SteadyClock::time_point last_write;
+  };
+  auto state = std::make_shared<State>(State{after, SteadyClock::now()});
+  const std::atomic<bool>* cancel = ctx->service->cancel_flag();
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [s, state, cancel](size_t, httplib::DataSink& sink) {
+        std::vector<SessionEvent> events;
+        const bool more = s->WaitEvents(state->after, kEventWait, cancel, &events);
+        std::string out;
+        bool end = !more;
+        for (const auto& e : events) {
+          out += SseEvent(e.type, e.data, e.seq);
+          state->after = e.seq;
+          end = end || e.type == "end";
+        }
+        if (!end && cancel->load()) {
+          out += SseEvent("end", DumpJson({{"session_id", s->id()}, {"reason", "shutdown"}}));
+          end = true;
+        }
+        const auto now = SteadyClock::now();
+        if (out.empty() && now - state->last_write >= kKeepAliveEvery) out = ": keep-alive\n\n";
+        if (!out.empty()) {
+          if (!sink.write(out.data(), out.size())) return false;  // the client left
+          state->last_write = now;
+        }
+        if (end) sink.done();
+        return true;
+      },
+      [ctx](bool) { ctx->event_streams--; });
+}
+
+// POST /v1/sessions/{id}/stream: the body is NDJSON, one {"chunk": str} per
+// line, typically uploaded with chunked transfer encoding as the response is
+// generated. Each line is scored as it arrives. At the first chunk whose
+// score crosses the threshold the server stops reading and answers at once
+// (and closes the connection). The answer is Server-Sent Events: one "score"
+// event per chunk, then "done". A bad line ends the request with its 4xx and
+// a JSON error body that also lists the events scored before it.
+void StreamRoute(RouteContext* ctx, const Request& req, Response& res,
+                 const httplib::ContentReader& reader) {
+  t_info.route = "/v1/sessions/{id}/stream";
+  auto drain = [&] { reader([](const char*, size_t) { return true; }); };
+  try {
+    if (!Authorize(ctx, req, res, true)) return drain();
+    Reply error;
+    auto s = ctx->service->FindSession(PathId(req), CurrentCaller(), &error);
+    if (s == nullptr) {
+      drain();
+      return Send(res, error);
+    }
+    auto op = s->TryLock();
+    if (!op.owns_lock()) {
+      drain();
+      return Send(res, ErrorReply(409, "session_busy",
+                                  "another request on session " + s->id() + " is in progress"));
+    }
+    const size_t max_line = static_cast<size_t>(ctx->service->config().max_body_bytes);
+    std::string pending, events;
+    Json scored = Json::array();
+    Json last;
+    int64_t line_no = 0;
+    bool stopped = false, failed = false;
+    auto process = [&](std::string line) {
+      ++line_no;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) return true;
+      const std::string where = "line " + std::to_string(line_no);
+      auto j = ParseJson(line, where);
+      Reply r = j.ok() ? ctx->service->AppendLocked(*s, *j)
+                       : ErrorReply(400, "invalid_json", j.status().message());
+      if (!r.ok()) {
+        if (j.ok()) {
+          r.body["error"]["message"] = where + ": " + r.body["error"]["message"].get<std::string>();
+        }
+        error = std::move(r);
+        failed = true;
+        return false;
+      }
+      events += SseEvent("score", DumpJson(r.body));
+      scored.push_back(r.body);
+      last = r.body;
+      if (r.body.value("stop", false)) {
+        stopped = true;
+        return false;
+      }
+      return true;
+    };
+    const bool read_all = reader([&](const char* data, size_t n) {
+      pending.append(data, n);
+      size_t pos;
+      while ((pos = pending.find('\n')) != std::string::npos) {
+        std::string line = pending.substr(0, pos);
+        pending.erase(0, pos + 1);
+        if (!process(std::move(line))) return false;
+      }
+      if (pending.size() > max_line) {
+        error = ErrorReply(413, "too_large",
+                           "line " + std::to_string(line_no + 1) + " exceeds " +
+                               std::to_string(max_line) + " bytes");
+        failed = true;
+        return false;
+      }
+      return true;
+    });
+    if (read_all && !pending.empty()) process(pending);
+    if (!read_all && !failed && !stopped) {
+      failed = true;
+      error = res.status == 413
+                  ? ErrorReply(413, "too_large", "the request body exceeds the size limit")
+                  : ErrorReply(400, "invalid_request",
+                               "the request body could not be read (malformed chunked "
+                               "encoding, closed connection or read timeout)");
+    }
+    if (failed) {
+      error.body["chunks_scored"] = scored.size();
+      error.body["events"] = std::move(scored);
+      return read_all ? Send(res, error) : SendAndClose(res, error);
+    }
+    Json done = {{"session_id", s->id()},
+                 {"chunks", scored.size()},
+                 {"stop", stopped || last.value("stop", false)},
+                 {"stop_chunk", last.is_object() ? last["stop_chunk"] : Json()}};
+    if (last.is_object()) {
+      done["p_unsafe"] = last["p_unsafe"];
+      done["label"] = last["label"];
+      done["n_tokens"] = last["n_tokens"];
+    }
+    events += SseEvent("done", DumpJson(done));
+    res.set_header("Cache-Control", "no-cache");
+    if (read_all) {
+      res.status = 200;
+      res.set_content(events, "text/event-stream");
+    } else {
+      SendAndClose(res, 200, std::move(events), "text/event-stream");  // the rest is unread
+    }
+  } catch (const std::exception& e) {
+    Send(res, ErrorReply(500, "internal", std::string("unexpected error: ") + e.what()));
+  }
+}
+
+// Answers a known path with the wrong method: 405 with Allow.
+httplib::Server::Handler MethodNotAllowed(const char* route, std::string allow) {
+  return [route, allow](const Request& req, Response& res) {
+    t_info.route = route;
+    Reply r = ErrorReply(405, "method_not_allowed",
+                         req.method + " is not allowed on " + route + " (allowed: " + allow + ")");
+    r.headers.push_back({"Allow", allow});
+    Send(res, r);
+  };
+}
+
+}  // namespace
+
+void InstallRoutes(httplib::Server* http, RouteContext* ctx) {
+  Service* svc = ctx->service;
+  const bool public_metrics = svc->config().public_metrics;
+
+  http->set_pre_routing_handler([](const Request&, Response&) {
+    t_info = RequestInfo{};
+    t_info.start = SteadyClock::now();
+    t_info.started = true;
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
+  // Health and metrics.
+  http->Get("/healthz", [svc](const Request&, Response& res) {
+    t_info.route = "/healthz";
+    Send(res, svc->Health());
+  });
+  http->Get("/readyz", [svc](const Request&, Response& res) {
+    t_info.route = "/readyz";
+    Send(res, svc->Ready());
+  });
+  http->Get("/metrics", [ctx, svc, public_metrics](const Request& req, Response& res) {
+    t_info.route = "/metrics";
+    if (!Authorize(ctx, req, res, !public_metrics)) return;
+    res.set_content(svc->RenderMetrics(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+
+  // Classification.
+  http->Post("/v1/classify", JsonRoute(ctx, "/v1/classify", true,
+                                       [svc](const Request&, const Json& body, const Caller& c) {
+                                         return svc->Classify(body, c);
+                                       }));
+  http->Post("/v1/moderations", JsonRoute(ctx, "/v1/moderations", true,
+                                          [svc](const Request&, const Json& body, const Caller& c) {
+                                            return svc->Moderations(body, c);
+                                          }));
+
+  // Streaming sessions.
+  http->Post("/v1/sessions", JsonRoute(ctx, "/v1/sessions", true,
+                                       [svc](const Request&, const Json& body, const Caller& c) {
+                                         return svc->OpenSession(body, c);
+                                       }));
+  http->Get("/v1/sessions/([^/]+)",
+            JsonRoute(ctx, "/v1/sessions/{id}", false,
+                      [svc](const Request& req, const Json&, const Caller& c) {
+                        return svc->GetSession(PathId(req), c);
+                      }));
+  http->Delete("/v1/sessions/([^/]+)",
+               JsonRoute(ctx, "/v1/sessions/{id}", false,
+                         [svc](const Request& req, const Json&, const Caller& c) {
+                           return svc->CloseSession(PathId(req), c);
+                         }));
+  http->Post("/v1/sessions/([^/]+)/append",
+             JsonRoute(ctx, "/v1/sessions/{id}/append", true,
+                       [svc](const Request& req, const Json& body, const Caller& c) {
+                         return svc->Append(PathId(req), body, c);
+                       }));
+  http->Post("/v1/sessions/([^/]+)/stream",
+             [ctx](const Request& req, Response& res, const httplib::ContentReader& reader) {
+               StreamRoute(ctx, req, res, reader);
+             });
+  http->Get("/v1/sessions/([^/]+)/events",
+            [ctx](const Request& req, Response& res) { EventsRoute(ctx, req, res); });
+
+  // Wrong methods on known paths.
+  struct Known {
+    const char* pattern;
+    const char* route;
+    const char* allow;
+  };
+  const Known known[] = {
+      {"/healthz", "/healthz", "GET"},
+      {"/readyz", "/readyz", "GET"},
+      {"/metrics", "/metrics", "GET"},
+      {"/v1/classify", "/v1/classify", "POST"},
+      {"/v1/moderations", "/v1/moderations", "POST"},
+      {"/v1/sessions", "/v1/sessions", "POST"},
+      {"/v1/sessions/([^/]+)", "/v1/sessions/{id}", "GET, DELETE"},
+      {"/v1/sessions/([^/]+)/append", "/v1/sessions/{id}/append", "POST"},
+      {"/v1/sessions/([^/]+)/stream", "/v1/sessions/{id}/stream", "POST"},
+      {"/v1/sessions/([^/]+)/events", "/v1/sessions/{id}/events", "GET"},
+  };
+  for (const Known& k : known) {
+    const std::string allow = k.allow;
+    auto h = MethodNotAllowed(k.route, allow);
+    if (allow.find("GET") == std::string::npos) http->Get(k.pattern, h);
+    if (allow.find("POST") == std::string::npos) http->Post(k.pattern, h);
+    if (allow.find("DELETE") == std::string::npos) http->Delete(k.pattern, h);
+    http->Put(k.pattern, h);
+    http->Patch(k.pattern, h);
+  }
+
+  // Errors raised by the HTTP library itself (no route, bad request line,
+  // body over the limit, ...) get the same JSON error shape.
+  const int64_t max_body = svc->config().max_body_bytes;
+  http->set_error_handler(
+      httplib::Server::HandlerWithResponse([max_body](const Request& req, Response& res) {
+        if (!res.body.empty() || res.content_provider_) {
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+        std::string msg;
+        switch (res.status) {
+          case 400:
+            msg = "malformed HTTP request";
+            break;
+          case 404: {
+            std::string path = req.path.size() > 200 ? req.path.substr(0, 200) + "..." : req.path;
+            msg = "no route for " + req.method + " " + path + " (see docs/server.md)";
+            break;
+          }
+          case 413:
+            msg = "the request body exceeds the limit of " + std::to_string(max_body) + " bytes";
+            if (req.get_header_value("Content-Type").find("x-www-form-urlencoded") !=
+                std::string::npos) {
+              msg +=
+                  " (form-encoded bodies are limited to 8192 bytes: send "
+                  "'Content-Type: application/json')";
+            }
+            break;
+          case 414:
+            msg = "the request URI is too long";
+            break;
+          default:
+            msg = "HTTP error " + std::to_string(res.status);
+            break;
+        }
+        Reply r = ErrorReply(res.status, ErrorTypeFor(res.status), msg);
+        const int status = res.status;
+        Send(res, r);
+        res.status = status;
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  http->set_exception_handler([](const Request&, Response& res, std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    Send(res, ErrorReply(500, "internal", "unexpected error: " + what));
+  });
+
+  http->set_logger([ctx](const Request& req, const Response& res) {
+    const double seconds =
+        t_info.started ? std::chrono::duration<double>(SteadyClock::now() - t_info.start).count()
+                       : 0.0;
+    const std::string route = t_info.route != nullptr ? t_info.route
+                              : res.status == 404     ? "unmatched"
+                                                      : RouteOf(req.path);
+    Metrics& m = ctx->service->metrics();
+    m.Add("ccguard_http_requests_total",
+          {{"route", route}, {"method", req.method}, {"status", std::to_string(res.status)}});
+    m.Observe("ccguard_http_request_duration_seconds", {{"route", route}}, seconds);
+    if (ctx->log != nullptr && ctx->log->enabled()) {
+      Json rec = {{"event", "request"},
+                  {"method", req.method},
+                  {"path", req.path.size() > 512 ? req.path.substr(0, 512) : req.path},
+                  {"route", route},
+                  {"status", res.status},
+                  {"ms", std::round(seconds * 1e6) / 1e3},
+                  {"remote", req.remote_addr},
+                  {"bytes_in", req.body.size()},
+                  {"bytes_out", res.body.size()}};
+      if (t_info.key >= 0) rec["key"] = t_info.key;
+      if (!t_info.error.empty()) rec["error"] = t_info.error;
+      ctx->log->Write(rec);
+    }
+    t_info = RequestInfo{};
+  });
+  Metrics& m = svc->metrics();
+  m.DeclareCounter("ccguard_http_requests_total", "HTTP requests by route, method and status.");
+  m.DeclareHistogram("ccguard_http_request_duration_seconds",
+                     "HTTP request latency by route, from the end of the headers to the end "
+                     "of the response.",
+                     Metrics::LatencyBuckets());
+}
+
+}  // namespace ccguard::server
