@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bench/random_model.h"
+#include "bench/stats.h"
 #include "bench/stream_bench.h"
 #include "model/lora.h"
 #include "model/qwen3_model.h"
@@ -22,6 +23,7 @@
 #include "scoring/classifier.h"
 #include "tokenizer/tokenizer.h"
 #include "util/json_file.h"
+#include "util/process_memory.h"
 
 namespace ccguard::bench {
 namespace {
@@ -61,40 +63,12 @@ std::string CpuName() {
   return "unknown";
 }
 
-// A field of /proc/self/status in bytes: "VmHWM" (the resident-set
-// high-water mark) or "VmRSS".
-int64_t StatusBytes(const std::string& field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::atoll(line.c_str() + field.size() + 1) * 1024;
-  }
-  return 0;
-}
-int64_t PeakRss() { return StatusBytes("VmHWM"); }
-
 std::string MemoryNote() {
   char buf[96];
   std::snprintf(buf, sizeof(buf), "RSS %.2f GB, peak %.2f GB",
-                static_cast<double>(StatusBytes("VmRSS")) / 1e9,
-                static_cast<double>(PeakRss()) / 1e9);
+                static_cast<double>(ResidentBytes()) / 1e9,
+                static_cast<double>(PeakResidentBytes()) / 1e9);
   return buf;
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const double at = p * static_cast<double>(v.size() - 1);
-  const size_t lo = static_cast<size_t>(at);
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (at - static_cast<double>(lo));
 }
 
 std::string Gb(double bytes) {
@@ -482,7 +456,7 @@ Status Run(const BenchOptions& o) {
   const double mean_suffix = static_cast<double>(cached.tokens - cached.cached) / n;
   const double ideal = mean_tokens / mean_suffix;
   const double speedup = cached.items_per_s / uncached.items_per_s;
-  const int64_t peak_rss = PeakRss();
+  const int64_t peak_rss = PeakResidentBytes();
   // The memory bound of the issue: 1.15 x the weight bytes plus the
   // keys/values in use at their peak (every live KvCache counted).
   const int64_t kv_peak = KvCache::PeakLiveBytes();

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <vector>
 
+#include "bench/stats.h"
 #include "scoring/classifier.h"
 #include "scoring/session.h"
 #include "util/json_file.h"
@@ -37,15 +38,6 @@ const char kText[] =
     "their behaviour with striking accuracy. ";
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
-double Min(const std::vector<double>& v) {
-  return v.empty() ? 0 : *std::min_element(v.begin(), v.end());
-}
 
 }  // namespace
 

@@ -20,24 +20,28 @@ hub::ResolveOptions HubOptions() {
   return o;
 }
 
+bool ResolveModelAndAdapter(std::string* model, std::string* adapter, bool no_adapter) {
+  auto m = hub::ResolveModelRef(*model, HubOptions());
+  if (!m.ok()) {
+    PrintError(m.status().WithContext("--model"));
+    return false;
+  }
+  *model = *m;
+  if (no_adapter) return true;
+  auto a = hub::ResolveModelRef(*adapter, HubOptions());
+  if (!a.ok()) {
+    PrintError(a.status().WithContext("--adapter (use --no-adapter for the base model alone)"));
+    return false;
+  }
+  *adapter = *a;
+  return true;
+}
+
 std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags) {
   ClassifierOptions o;
-  auto model = hub::ResolveModelRef(flags.model, HubOptions());
-  if (!model.ok()) {
-    PrintError(model.status().WithContext("--model"));
-    return nullptr;
-  }
-  o.model_dir = *model;
-  if (!flags.no_adapter) {
-    auto adapter = hub::ResolveModelRef(flags.adapter, HubOptions());
-    if (!adapter.ok()) {
-      PrintError(
-          adapter.status().WithContext("--adapter (use --no-adapter to score with the "
-                                       "base model alone)"));
-      return nullptr;
-    }
-    o.adapter_dir = *adapter;
-  }
+  o.model_dir = flags.model;
+  o.adapter_dir = flags.no_adapter ? "" : flags.adapter;
+  if (!ResolveModelAndAdapter(&o.model_dir, &o.adapter_dir, flags.no_adapter)) return nullptr;
   o.constitution_path = flags.constitution;
   o.threshold = flags.threshold;
   o.hf_special_tokens = flags.hf_special_tokens;

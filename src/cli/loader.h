@@ -13,6 +13,11 @@ namespace ccguard::cli {
 // On failure prints the error and returns nullptr.
 std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags);
 
+// Resolves a --model and, unless `no_adapter`, an --adapter reference (a
+// folder, or a Hugging Face repo id found in or downloaded to the cache) to
+// folders, in place. On failure prints the error and returns false.
+bool ResolveModelAndAdapter(std::string* model, std::string* adapter, bool no_adapter);
+
 // Prints "ccguard: error: <status>" to stderr.
 void PrintError(const Status& s);
 void PrintWarning(const std::string& w);

@@ -14,7 +14,6 @@
 
 #include "cli/commands.h"
 #include "cli/loader.h"
-#include "hub/resolve.h"
 #include "server/server.h"
 
 namespace ccguard::cli {
@@ -177,22 +176,7 @@ int RunServe(const ServeFlags& flags) {
     std::cout << server::ConfigToJson(config).dump(2) << '\n';
     return 0;
   }
-  auto model = hub::ResolveModelRef(config.model, HubOptions());
-  if (!model.ok()) {
-    PrintError(model.status().WithContext("model"));
-    return 1;
-  }
-  config.model = *model;
-  if (!config.no_adapter) {
-    auto adapter = hub::ResolveModelRef(config.adapter, HubOptions());
-    if (!adapter.ok()) {
-      PrintError(
-          adapter.status().WithContext("adapter (use --no-adapter to serve the base "
-                                       "model alone)"));
-      return 1;
-    }
-    config.adapter = *adapter;
-  }
+  if (!ResolveModelAndAdapter(&config.model, &config.adapter, config.no_adapter)) return 1;
   // SIGTERM/SIGINT are taken by a watcher thread (blocked everywhere else,
   // so before any thread starts).
   sigset_t signals;

@@ -54,10 +54,13 @@ Result<std::string> FromCache(const RepoCache& cache, const RepoRef& r) {
   return dir;
 }
 
-Status OfflineError(const Status& why, const RepoRef& r, const Settings& s) {
+// Offline mode: the cached snapshot, or an error saying why it cannot be used.
+Result<std::string> OfflineSnapshot(const RepoCache& cache, const RepoRef& r, const Settings& s) {
+  auto dir = FromCache(cache, r);
+  if (dir.ok()) return dir;
   return Status::NotFound("'" + RefName(r) + "' is not complete in the Hugging Face cache (" +
                           s.cache_dir + ") and offline mode (HF_HUB_OFFLINE) forbids " +
-                          "downloading it: " + why.message());
+                          "downloading it: " + dir.status().message());
 }
 
 // Asks the hub for the commit and files of `r` and fetches what the snapshot lacks.
@@ -119,11 +122,7 @@ Result<std::string> ResolveModelRef(const std::string& ref, const ResolveOptions
   const RepoRef& r = *parsed;
   const Settings s = Effective(o);
   RepoCache cache(s.cache_dir, r.repo);
-  if (s.offline) {
-    auto dir = FromCache(cache, r);
-    if (!dir.ok()) return OfflineError(dir.status(), r, s);
-    return dir;
-  }
+  if (s.offline) return OfflineSnapshot(cache, r, s);
   if (IsCommitHash(r.revision)) {
     if (auto dir = FromCache(cache, r); dir.ok()) return dir;
   }
@@ -149,11 +148,7 @@ Result<std::string> Pull(const std::string& repo_ref, const ResolveOptions& o) {
   CCG_ASSIGN_OR_RETURN(RepoRef r, ParseRepoRef(repo_ref));
   const Settings s = Effective(o);
   RepoCache cache(s.cache_dir, r.repo);
-  if (s.offline) {
-    auto dir = FromCache(cache, r);
-    if (!dir.ok()) return OfflineError(dir.status(), r, s);
-    return dir;
-  }
+  if (s.offline) return OfflineSnapshot(cache, r, s);
   HubClient client = MakeClient(s);
   return DownloadSnapshot(client, cache, r, o);
 }

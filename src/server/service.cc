@@ -1,10 +1,9 @@
 #include "server/service.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdio>
 #include <random>
+
+#include "util/process_memory.h"
 
 namespace ccguard::server {
 namespace {
@@ -39,6 +38,14 @@ std::string RandomHex(int bytes) {
 }
 
 // Keys of `body` must be among `allowed`.
+// False, with a 400 in *error, unless the request body is a JSON object.
+bool IsObject(const Json& body, Reply* error) {
+  if (body.is_object()) return true;
+  *error = ErrorReply(400, "invalid_request",
+                      std::string("the body must be a JSON object, got ") + body.type_name());
+  return false;
+}
+
 bool OnlyKeys(const Json& body, std::initializer_list<const char*> allowed, Reply* error) {
   for (const auto& [key, v] : body.items()) {
     bool ok = false;
@@ -55,16 +62,6 @@ bool OnlyKeys(const Json& body, std::initializer_list<const char*> allowed, Repl
 }
 
 }  // namespace
-
-int64_t ResidentBytes() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return 0;
-  long long size = 0, resident = 0;
-  const int n = std::fscanf(f, "%lld %lld", &size, &resident);
-  std::fclose(f);
-  if (n != 2) return 0;
-  return static_cast<int64_t>(resident) * sysconf(_SC_PAGESIZE);
-}
 
 Service::Service(ServerConfig config) : config_(std::move(config)) {
   BatcherOptions bo;
@@ -293,10 +290,7 @@ Json Service::ItemJson(const Item& item, const ItemScore& s, Classifier* c) cons
 Reply Service::Classify(const Json& body, const Caller& caller) {
   Reply error;
   if (Unavailable(&error)) return error;
-  if (!body.is_object()) {
-    return ErrorReply(400, "invalid_request",
-                      std::string("the body must be a JSON object, got ") + body.type_name());
-  }
+  if (!IsObject(body, &error)) return error;
   const Json default_name = body.contains("constitution") ? body["constitution"] : Json();
   const bool batch = body.contains("items");
   std::vector<const Json*> raw;
@@ -364,10 +358,7 @@ Reply Service::Classify(const Json& body, const Caller& caller) {
 Reply Service::Moderations(const Json& body, const Caller& caller) {
   Reply error;
   if (Unavailable(&error)) return error;
-  if (!body.is_object()) {
-    return ErrorReply(400, "invalid_request",
-                      std::string("the body must be a JSON object, got ") + body.type_name());
-  }
+  if (!IsObject(body, &error)) return error;
   if (!body.contains("input")) return ErrorReply(400, "invalid_request", "'input' is required");
   // "model": a loaded constitution's name, or any OpenAI moderation model name
   // (served by the default constitution).
@@ -495,10 +486,7 @@ std::shared_ptr<Session> Service::FindSession(const std::string& id, const Calle
 Reply Service::OpenSession(const Json& body, const Caller& caller) {
   Reply error;
   if (Unavailable(&error)) return error;
-  if (!body.is_object()) {
-    return ErrorReply(400, "invalid_request",
-                      std::string("the body must be a JSON object, got ") + body.type_name());
-  }
+  if (!IsObject(body, &error)) return error;
   if (!OnlyKeys(body, {"prompt", "constitution"}, &error)) return error;
   if (!body.contains("prompt")) return ErrorReply(400, "invalid_request", "'prompt' is required");
   auto item =
@@ -538,11 +526,8 @@ Reply Service::AppendLocked(Session& s, const Json& body) {
                                : s.ended() == "closed" ? SessionTable::Miss::kClosed
                                                        : SessionTable::Miss::kShutdown);
   }
-  if (!body.is_object()) {
-    return ErrorReply(400, "invalid_request",
-                      std::string("the body must be a JSON object, got ") + body.type_name());
-  }
   Reply error;
+  if (!IsObject(body, &error)) return error;
   if (!OnlyKeys(body, {"chunk"}, &error)) return error;
   auto it = body.find("chunk");
   if (it == body.end()) return ErrorReply(400, "invalid_request", "'chunk' is required");

@@ -110,8 +110,4 @@ class Service {
   const SteadyClock::time_point started_ = SteadyClock::now();
 };
 
-// Resident set size of this process in bytes (from /proc/self/statm; 0 if
-// unavailable).
-int64_t ResidentBytes();
-
 }  // namespace ccguard::server

@@ -24,12 +24,8 @@ bool Bit(unsigned reg, int bit) { return (reg >> bit) & 1u; }
 // Read from CPUID and XCR0 directly (not __builtin_cpu_supports, whose
 // feature names differ between compilers): an instruction set is usable
 // when the CPU has it and the OS saves its registers.
-struct Features {
-  bool avx2 = false, avx512 = false, amx = false, avx512bf16 = false, avx512vnni = false;
-};
-
-Features Read() {
-  Features f;
+cpu::CpuFeatures Read() {
+  cpu::CpuFeatures f;
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
   const bool fma = Bit(c, 12), osxsave = Bit(c, 27), avx = Bit(c, 28), f16c = Bit(c, 29);
@@ -51,15 +47,11 @@ Features Read() {
   return f;
 }
 
-const Features& Cpu() {
-  static const Features f = Read();
-  return f;
-}
 #endif
 
 CpuIsa Detect() {
 #if defined(__x86_64__) && defined(__linux__)
-  const Features& f = Cpu();
+  const cpu::CpuFeatures& f = cpu::DetectCpuFeatures();
   if (!f.avx2) return CpuIsa::kGeneric;
   if (!f.avx512) return CpuIsa::kAvx2;
   if (f.amx && f.avx512bf16 && f.avx512vnni &&
@@ -105,20 +97,13 @@ CpuIsa DetectCpuIsa() {
 
 namespace cpu {
 
-bool CpuHasAvx512Bf16() {
+const CpuFeatures& DetectCpuFeatures() {
 #if defined(__x86_64__)
-  return Cpu().avx512bf16;
+  static const CpuFeatures f = Read();
 #else
-  return false;
+  static const CpuFeatures f;
 #endif
-}
-
-bool CpuHasAvx512Vnni() {
-#if defined(__x86_64__)
-  return Cpu().avx512vnni;
-#else
-  return false;
-#endif
+  return f;
 }
 
 }  // namespace cpu

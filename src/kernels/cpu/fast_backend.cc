@@ -51,8 +51,8 @@ class FastBackend final : public Backend {
         isa_(std::min(isa, DetectCpuIsa())),
         portable_(MakeCpuBackend(pool)),
         scratch_(static_cast<size_t>(pool->size())) {
-    bf16_dot_ = isa_ >= CpuIsa::kAvx512 && cpu::CpuHasAvx512Bf16();
-    vnni_ = isa_ >= CpuIsa::kAvx512 && cpu::CpuHasAvx512Vnni();
+    bf16_dot_ = isa_ >= CpuIsa::kAvx512 && cpu::DetectCpuFeatures().avx512bf16;
+    vnni_ = isa_ >= CpuIsa::kAvx512 && cpu::DetectCpuFeatures().avx512vnni;
     name_ = std::string("cpu-fast(") + CpuIsaName(isa_) + ", " + PrecisionName(precision_) + ")";
   }
 

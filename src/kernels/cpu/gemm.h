@@ -15,10 +15,15 @@ namespace ccguard::kernels::cpu {
 
 inline int64_t RoundUp(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
 
-// Whether the CPU (and OS) offer AVX-512 BF16 / VNNI dot products
-// (cpu_isa.cc; CPUID and XCR0).
-bool CpuHasAvx512Bf16();
-bool CpuHasAvx512Vnni();
+// What the CPU (and OS) offer, read once from CPUID and XCR0 (cpu_isa.cc);
+// DetectCpuIsa() builds on it.
+struct CpuFeatures {
+  bool avx2 = false;    // with FMA and F16C
+  bool avx512 = false;  // F, BW, VL, DQ
+  bool amx = false;     // tiles, BF16 and INT8
+  bool avx512bf16 = false, avx512vnni = false;
+};
+const CpuFeatures& DetectCpuFeatures();
 
 // ---- Tiled layouts (AMX), made by PackTiles* at load. -----------------------
 // Rows are padded to a multiple of 32 and columns to kBf16TileK / kInt8TileK

@@ -16,6 +16,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/cpu/gemm.h"
 
@@ -85,120 +86,100 @@ void StoreScaledInt8(int t, float* y, int64_t ldy, int64_t m0, int64_t m, int64_
   }
 }
 
-}  // namespace
+// The two element types differ only in the tile dot product, the tile width
+// in K, and how an accumulator reaches y (BF16: float sums stored as they
+// are; INT8: int32 sums scaled per row and column).
+template <bool kInt8>
+struct AmxOps {
+  using T = std::conditional_t<kInt8, int8_t, uint16_t>;
+  static constexpr int64_t kTileK = kInt8 ? kInt8TileK : kBf16TileK;
+  static constexpr int64_t kTileElements = 16 * kTileK;  // one 1 KiB tile
+  // The tile numbers of an AMX instruction are immediates.
+  template <int D, int A, int B>
+  static void Dot() {
+    if constexpr (kInt8) {
+      _tile_dpbssd(D, A, B);
+    } else {
+      _tile_dpbf16ps(D, A, B);
+    }
+  }
+  static void Store(int t, float* y, int64_t ldy, int64_t m0, int64_t m, int64_t n0, int64_t n1,
+                    const float* sx, const float* sw) {
+    if constexpr (kInt8) {
+      StoreScaledInt8(t, y, ldy, m0, m, n0, n1, sx, sw);
+    } else {
+      StorePartialF32(t, y, ldy, m0, m, n0, n1);
+    }
+  }
+};
 
-void AmxMatMulBf16(const uint16_t* xb, int64_t m, const Matrix& w, int64_t n0, int64_t n1, float* y,
-                   int64_t ldy) {
-  const int64_t kp = TiledCols(DType::kBF16, w.cols), kbs = kp / kBf16TileK;
-  const int64_t pairs = RoundUp(m, 32) / 32, chunk = PairsPerChunk(kp * 2);
-  const uint16_t* tiles = static_cast<const uint16_t*>(w.data);
+template <bool kInt8>
+void AmxMatMul(const typename AmxOps<kInt8>::T* x, const float* sx, int64_t m, const Matrix& w,
+               int64_t n0, int64_t n1, float* y, int64_t ldy) {
+  using Ops = AmxOps<kInt8>;
+  using T = typename Ops::T;
+  constexpr int64_t tk = Ops::kTileK, te = Ops::kTileElements;
+  const int64_t kp = TiledCols(kInt8 ? DType::kI8 : DType::kBF16, w.cols), kbs = kp / tk;
+  const int64_t ldx = kp * static_cast<int64_t>(sizeof(T));  // bytes per activation row
+  const int64_t pairs = RoundUp(m, 32) / 32, chunk = PairsPerChunk(ldx);
+  const T* tiles = static_cast<const T*>(w.data);
   ConfigureTiles();
   for (int64_t p0 = 0; p0 < pairs; p0 += chunk) {
     const int64_t p1 = p0 + chunk < pairs ? p0 + chunk : pairs;
     for (int64_t nb = n0; nb < n1; nb += 32) {
-      const uint16_t* b0 = tiles + (nb / 16) * kbs * 512;
-      const uint16_t* b1 = b0 + kbs * 512;
+      const T* b0 = tiles + (nb / 16) * kbs * te;
+      const T* b1 = b0 + kbs * te;
       for (int64_t p = p0; p < p1; ++p) {
         const int64_t mb = p * 32;
-        const uint16_t* a0 = xb + mb * kp;
-        const uint16_t* a1 = a0 + 16 * kp;
-        if (m - mb <= 16) {  // the last pair, half empty: its first 16 rows only
-          _tile_zero(0);
-          _tile_zero(1);
-          for (int64_t kb = 0; kb < kbs; ++kb) {
-            _tile_loadd(4, a0 + kb * 32, kp * 2);
-            _tile_loadd(6, b0 + kb * 512, 64);
-            _tile_dpbf16ps(0, 4, 6);
-            _tile_loadd(7, b1 + kb * 512, 64);
-            _tile_dpbf16ps(1, 4, 7);
-          }
-          StorePartialF32(0, y, ldy, mb, m, nb, n1);
-          StorePartialF32(1, y, ldy, mb, m, nb + 16, n1);
-          continue;
-        }
+        const T* a0 = x + mb * kp;
+        const T* a1 = a0 + 16 * kp;
+        const bool half = m - mb <= 16;  // the last pair, half empty: its first 16 rows only
         _tile_zero(0);
         _tile_zero(1);
-        _tile_zero(2);
-        _tile_zero(3);
-        for (int64_t kb = 0; kb < kbs; ++kb) {
-          _tile_loadd(4, a0 + kb * 32, kp * 2);
-          _tile_loadd(6, b0 + kb * 512, 64);
-          _tile_dpbf16ps(0, 4, 6);
-          _tile_loadd(7, b1 + kb * 512, 64);
-          _tile_dpbf16ps(1, 4, 7);
-          _tile_loadd(5, a1 + kb * 32, kp * 2);
-          _tile_dpbf16ps(2, 5, 6);
-          _tile_dpbf16ps(3, 5, 7);
+        if (!half) {
+          _tile_zero(2);
+          _tile_zero(3);
         }
-        if (mb + 32 <= m && nb + 32 <= n1) {
+        for (int64_t kb = 0; kb < kbs; ++kb) {
+          _tile_loadd(4, a0 + kb * tk, ldx);
+          _tile_loadd(6, b0 + kb * te, 64);
+          Ops::template Dot<0, 4, 6>();
+          _tile_loadd(7, b1 + kb * te, 64);
+          Ops::template Dot<1, 4, 7>();
+          if (half) continue;
+          _tile_loadd(5, a1 + kb * tk, ldx);
+          Ops::template Dot<2, 5, 6>();
+          Ops::template Dot<3, 5, 7>();
+        }
+        if (!kInt8 && mb + 32 <= m && nb + 32 <= n1) {  // a whole float block: straight to y
           float* out = y + mb * ldy + nb;
           _tile_stored(0, out, ldy * 4);
           _tile_stored(1, out + 16, ldy * 4);
           _tile_stored(2, out + 16 * ldy, ldy * 4);
           _tile_stored(3, out + 16 * ldy + 16, ldy * 4);
-        } else {
-          StorePartialF32(0, y, ldy, mb, m, nb, n1);
-          StorePartialF32(1, y, ldy, mb, m, nb + 16, n1);
-          StorePartialF32(2, y, ldy, mb + 16, m, nb, n1);
-          StorePartialF32(3, y, ldy, mb + 16, m, nb + 16, n1);
+          continue;
         }
+        Ops::Store(0, y, ldy, mb, m, nb, n1, sx, w.scales);
+        Ops::Store(1, y, ldy, mb, m, nb + 16, n1, sx, w.scales);
+        if (half) continue;
+        Ops::Store(2, y, ldy, mb + 16, m, nb, n1, sx, w.scales);
+        Ops::Store(3, y, ldy, mb + 16, m, nb + 16, n1, sx, w.scales);
       }
     }
   }
   _tile_release();
 }
 
+}  // namespace
+
+void AmxMatMulBf16(const uint16_t* xb, int64_t m, const Matrix& w, int64_t n0, int64_t n1, float* y,
+                   int64_t ldy) {
+  AmxMatMul<false>(xb, nullptr, m, w, n0, n1, y, ldy);
+}
+
 void AmxMatMulInt8(const int8_t* xq, const float* sx, int64_t m, const Matrix& w, int64_t n0,
                    int64_t n1, float* y, int64_t ldy) {
-  const int64_t kp = TiledCols(DType::kI8, w.cols), kbs = kp / kInt8TileK;
-  const int64_t pairs = RoundUp(m, 32) / 32, chunk = PairsPerChunk(kp);
-  const int8_t* tiles = static_cast<const int8_t*>(w.data);
-  ConfigureTiles();
-  for (int64_t p0 = 0; p0 < pairs; p0 += chunk) {
-    const int64_t p1 = p0 + chunk < pairs ? p0 + chunk : pairs;
-    for (int64_t nb = n0; nb < n1; nb += 32) {
-      const int8_t* b0 = tiles + (nb / 16) * kbs * 1024;
-      const int8_t* b1 = b0 + kbs * 1024;
-      for (int64_t p = p0; p < p1; ++p) {
-        const int64_t mb = p * 32;
-        const int8_t* a0 = xq + mb * kp;
-        const int8_t* a1 = a0 + 16 * kp;
-        if (m - mb <= 16) {  // the last pair, half empty: its first 16 rows only
-          _tile_zero(0);
-          _tile_zero(1);
-          for (int64_t kb = 0; kb < kbs; ++kb) {
-            _tile_loadd(4, a0 + kb * 64, kp);
-            _tile_loadd(6, b0 + kb * 1024, 64);
-            _tile_dpbssd(0, 4, 6);
-            _tile_loadd(7, b1 + kb * 1024, 64);
-            _tile_dpbssd(1, 4, 7);
-          }
-          StoreScaledInt8(0, y, ldy, mb, m, nb, n1, sx, w.scales);
-          StoreScaledInt8(1, y, ldy, mb, m, nb + 16, n1, sx, w.scales);
-          continue;
-        }
-        _tile_zero(0);
-        _tile_zero(1);
-        _tile_zero(2);
-        _tile_zero(3);
-        for (int64_t kb = 0; kb < kbs; ++kb) {
-          _tile_loadd(4, a0 + kb * 64, kp);
-          _tile_loadd(6, b0 + kb * 1024, 64);
-          _tile_dpbssd(0, 4, 6);
-          _tile_loadd(7, b1 + kb * 1024, 64);
-          _tile_dpbssd(1, 4, 7);
-          _tile_loadd(5, a1 + kb * 64, kp);
-          _tile_dpbssd(2, 5, 6);
-          _tile_dpbssd(3, 5, 7);
-        }
-        StoreScaledInt8(0, y, ldy, mb, m, nb, n1, sx, w.scales);
-        StoreScaledInt8(1, y, ldy, mb, m, nb + 16, n1, sx, w.scales);
-        StoreScaledInt8(2, y, ldy, mb + 16, m, nb, n1, sx, w.scales);
-        StoreScaledInt8(3, y, ldy, mb + 16, m, nb + 16, n1, sx, w.scales);
-      }
-    }
-  }
-  _tile_release();
+  AmxMatMul<true>(xq, sx, m, w, n0, n1, y, ldy);
 }
 
 }  // namespace ccguard::kernels::cpu

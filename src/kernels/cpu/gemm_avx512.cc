@@ -239,20 +239,10 @@ void DotBlockBf16(const uint16_t* x, int64_t ldx, const uint16_t* w, int64_t ldw
 #pragma GCC unroll 8
     for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_setzero_ps();
   }
-  int64_t c = 0;
-  for (; c + 32 <= k; c += 32) {
-    __m512bh wv[NR];
-#pragma GCC unroll 8
-    for (int j = 0; j < NR; ++j) wv[j] = (__m512bh)_mm512_loadu_si512(w + j * ldw + c);
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i) {
-      const __m512bh xv = (__m512bh)_mm512_loadu_si512(x + i * ldx + c);
-#pragma GCC unroll 8
-      for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], xv, wv[j]);
-    }
-  }
-  if (c < k) {  // x is zero-padded to a multiple of 32; w is not
-    const __mmask32 mask = static_cast<__mmask32>((uint64_t{1} << (k - c)) - 1);
+  for (int64_t c = 0; c < k; c += 32) {
+    // x is zero-padded to a multiple of 32; w is not: the last step masks it.
+    const __mmask32 mask =
+        k - c >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((uint64_t{1} << (k - c)) - 1);
     __m512bh wv[NR];
 #pragma GCC unroll 8
     for (int j = 0; j < NR; ++j) wv[j] = (__m512bh)_mm512_maskz_loadu_epi16(mask, w + j * ldw + c);
