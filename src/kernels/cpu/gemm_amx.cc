@@ -86,23 +86,14 @@ void StoreScaledInt8(int t, float* y, int64_t ldy, int64_t m0, int64_t m, int64_
   }
 }
 
-// The two element types differ only in the tile dot product, the tile width
-// in K, and how an accumulator reaches y (BF16: float sums stored as they
+// The two element types differ only in the tile dot product (CCG_TILE_DOT),
+// the tile width in K, and how an accumulator reaches y (BF16: float sums stored as they
 // are; INT8: int32 sums scaled per row and column).
 template <bool kInt8>
 struct AmxOps {
   using T = std::conditional_t<kInt8, int8_t, uint16_t>;
   static constexpr int64_t kTileK = kInt8 ? kInt8TileK : kBf16TileK;
   static constexpr int64_t kTileElements = 16 * kTileK;  // one 1 KiB tile
-  // The tile numbers of an AMX instruction are immediates.
-  template <int D, int A, int B>
-  static void Dot() {
-    if constexpr (kInt8) {
-      _tile_dpbssd(D, A, B);
-    } else {
-      _tile_dpbf16ps(D, A, B);
-    }
-  }
   static void Store(int t, float* y, int64_t ldy, int64_t m0, int64_t m, int64_t n0, int64_t n1,
                     const float* sx, const float* sw) {
     if constexpr (kInt8) {
@@ -112,6 +103,17 @@ struct AmxOps {
     }
   }
 };
+
+// The tile numbers of an AMX instruction are literals (GCC pastes them into
+// the assembly text), so the dot product is chosen by a macro, not a template.
+#define CCG_TILE_DOT(d, a, b)  \
+  do {                         \
+    if constexpr (kInt8) {     \
+      _tile_dpbssd(d, a, b);   \
+    } else {                   \
+      _tile_dpbf16ps(d, a, b); \
+    }                          \
+  } while (0)
 
 template <bool kInt8>
 void AmxMatMul(const typename AmxOps<kInt8>::T* x, const float* sx, int64_t m, const Matrix& w,
@@ -143,13 +145,13 @@ void AmxMatMul(const typename AmxOps<kInt8>::T* x, const float* sx, int64_t m, c
         for (int64_t kb = 0; kb < kbs; ++kb) {
           _tile_loadd(4, a0 + kb * tk, ldx);
           _tile_loadd(6, b0 + kb * te, 64);
-          Ops::template Dot<0, 4, 6>();
+          CCG_TILE_DOT(0, 4, 6);
           _tile_loadd(7, b1 + kb * te, 64);
-          Ops::template Dot<1, 4, 7>();
+          CCG_TILE_DOT(1, 4, 7);
           if (half) continue;
           _tile_loadd(5, a1 + kb * tk, ldx);
-          Ops::template Dot<2, 5, 6>();
-          Ops::template Dot<3, 5, 7>();
+          CCG_TILE_DOT(2, 5, 6);
+          CCG_TILE_DOT(3, 5, 7);
         }
         if (!kInt8 && mb + 32 <= m && nb + 32 <= n1) {  // a whole float block: straight to y
           float* out = y + mb * ldy + nb;
@@ -169,6 +171,8 @@ void AmxMatMul(const typename AmxOps<kInt8>::T* x, const float* sx, int64_t m, c
   }
   _tile_release();
 }
+
+#undef CCG_TILE_DOT
 
 }  // namespace
 
