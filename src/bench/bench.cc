@@ -232,6 +232,40 @@ Result<std::vector<PrefillResult>> RunPrefill(Engine& engine, const std::vector<
   return out;
 }
 
+// One forward pass over `seqs` fresh sequences of `tokens` random tokens each
+// (throughput of large batches, the GPU's regime), median over repeats.
+Result<PrefillResult> RunBatchPrefill(Engine& engine, int seqs, int64_t tokens, int repeats) {
+  Qwen3Model& model = engine.model();
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int32_t> id(0, 150000);
+  std::vector<std::vector<int32_t>> ids(static_cast<size_t>(seqs),
+                                        std::vector<int32_t>(static_cast<size_t>(tokens)));
+  for (auto& s : ids)
+    for (auto& v : s) v = id(rng);
+  std::vector<double> rates;
+  for (int r = 0; r <= repeats; ++r) {  // the first is a warm-up
+    std::vector<std::unique_ptr<KvCache>> caches;
+    std::vector<SequenceInput> batch;
+    for (const auto& s : ids) {
+      caches.push_back(model.NewCache());
+      batch.push_back({s, caches.back().get()});
+    }
+    std::vector<std::vector<double>> stats;
+    const auto t0 = Clock::now();
+    CCG_RETURN_IF_ERROR(engine.ForwardLabels(batch, {18675, 38157}, &stats));
+    const double wall = Seconds(t0);
+    if (r > 0) rates.push_back(static_cast<double>(seqs * tokens) / wall);
+  }
+  const double med = Median(rates);
+  PrefillResult p{
+      tokens * seqs, med, *std::min_element(rates.begin(), rates.end()),
+      ForwardFlops(model.config(), tokens) * seqs * med / static_cast<double>(tokens * seqs) / 1e9,
+      0};
+  std::fprintf(stderr, "  prefill %d x %lld tokens in one pass: %.0f tok/s (%.0f TFLOP/s)\n", seqs,
+               static_cast<long long>(tokens), med, p.gflops / 1e3);
+  return p;
+}
+
 struct ClassifyRun {
   double items_per_s = 0;
   double cpu_s = 0, wall_s = 0;
@@ -295,11 +329,11 @@ Result<ClassifyRun> ScoreAllUncached(Classifier& cl, const std::vector<Item>& it
       tokens += n;
       ++next;
     }
-    std::vector<std::vector<float>> logits;
-    CCG_RETURN_IF_ERROR(engine.Forward(batch, &logits));
+    std::vector<std::vector<double>> stats;
+    CCG_RETURN_IF_ERROR(engine.ForwardLabels(batch, {cl.safe_token(), cl.unsafe_token()}, &stats));
     for (size_t b = 0; b < batch.size(); ++b) {
       const int64_t n = static_cast<int64_t>(seqs[first + b].size());
-      r.p_unsafe.push_back(cl.ScoreFromLogits(logits[b], n).p_unsafe);
+      r.p_unsafe.push_back(cl.ScoreFromLabels(stats[b][0], stats[b][1], stats[b][2], n).p_unsafe);
       r.tokens += n;
     }
   }
@@ -319,6 +353,8 @@ Result<std::unique_ptr<Classifier>> MakeClassifier(const BenchOptions& o, const 
   co.prefix_cache = true;
   co.constitution_path = constitution;
   co.compute = o.compute;
+  co.device = o.device;
+  co.max_batch_tokens = o.max_batch_tokens;
   return Classifier::Create(co);
 }
 
@@ -331,6 +367,7 @@ Result<std::vector<double>> ScoreWith(const std::string& model_dir, const LoraAd
   ModelOptions mo;
   mo.threads = o.threads;
   mo.compute = compute;
+  mo.device = o.device;
   CCG_ASSIGN_OR_RETURN(auto model, Qwen3Model::Load(model_dir, adapter, mo));
   size_t common = seqs[0].size() - 1;
   for (const auto& s : seqs) {
@@ -388,7 +425,7 @@ Status Run(const BenchOptions& o) {
   const int repeats = o.repeats > 0 ? o.repeats : o.quick ? 2 : 3;
   const std::vector<int64_t> lengths =
       o.quick ? std::vector<int64_t>{256, 512} : std::vector<int64_t>{64, 256, 512, 1024};
-  const int n_items = o.quick ? 16 : 40;
+  const int n_items = o.items > 0 ? o.items : o.quick ? 16 : 40;
   const int n_latency = o.quick ? 4 : 12;
 
   // The workload: a ~900-token constitution and the items.
@@ -402,6 +439,15 @@ Status Run(const BenchOptions& o) {
     if (!out) return Status::IOError(constitution_path + ": write failed");
   }
   CCG_ASSIGN_OR_RETURN(std::vector<Item> items, MakeItems(*tok, n_items, 42));
+  if (!o.dump_items.empty()) {
+    std::ofstream out(o.dump_items, std::ios::trunc);
+    for (const Item& it : items) out << Json{{"id", it.id}, {"prompt", it.prompt}}.dump() << '\n';
+    if (!out) return Status::IOError(o.dump_items + ": write failed");
+    std::fprintf(stderr, "wrote %zu items to %s; constitution %s; model %s, adapter %s\n",
+                 items.size(), o.dump_items.c_str(), constitution_path.c_str(), model_dir.c_str(),
+                 adapter_dir.c_str());
+    return Status::Ok();
+  }
 
   // Prefix cache on: prefill, latency, throughput.
   std::fprintf(stderr, "loading %s (compute %s)\n", model_dir.c_str(), o.compute.c_str());
@@ -417,6 +463,11 @@ Status Run(const BenchOptions& o) {
   std::fprintf(stderr, "  loaded in %.1f s: %s, %s of weights; %s\n", load_s, backend.c_str(),
                Gb(static_cast<double>(weight_bytes)).c_str(), MemoryNote().c_str());
   CCG_ASSIGN_OR_RETURN(auto prefill, RunPrefill(cl->engine(), lengths, repeats, threads));
+  const bool gpu = model.device() != "cpu";
+  PrefillResult batch_prefill{};
+  if (gpu) {
+    CCG_ASSIGN_OR_RETURN(batch_prefill, RunBatchPrefill(cl->engine(), 8, 1024, repeats + 2));
+  }
 
   std::vector<double> latency;
   for (int i = 0; i < n_latency; ++i) {
@@ -446,6 +497,24 @@ Status Run(const BenchOptions& o) {
     seqs.push_back(std::move(ids));
   }
   const int32_t safe_id = cl->safe_token(), unsafe_id = cl->unsafe_token();
+  const std::string model_device = model.device();
+  Json device_memory;
+  if (gpu) {
+    // Allocated bytes by use against the bytes counted: weights as prepared,
+    // keys/values as every KvCache holds them (capacity) at their peak.
+    const kernels::MemoryStats ms = model.memory_stats();
+    const auto w = static_cast<double>(ms.in_use[static_cast<int>(kernels::MemoryUse::kWeights)]);
+    const auto kv = static_cast<double>(ms.peak[static_cast<int>(kernels::MemoryUse::kKvCache)]);
+    const auto kv_counted = static_cast<double>(KvCache::PeakLiveBytes());
+    device_memory = {
+        {"weights_bytes", weight_bytes},
+        {"weights_allocated_bytes", w},
+        {"kv_peak_bytes", kv_counted},
+        {"kv_allocated_peak_bytes", kv},
+        {"workspace_peak_bytes", ms.peak[static_cast<int>(kernels::MemoryUse::kWorkspace)]},
+        {"weights_plus_kv_ratio", (w + kv) / (static_cast<double>(weight_bytes) + kv_counted)}};
+    std::fprintf(stderr, "  device memory: %s\n", device_memory.dump().c_str());
+  }
   cl.reset();
   double max_dp = 0;
   for (size_t i = 0; i < items.size(); ++i) {
@@ -523,6 +592,15 @@ Status Run(const BenchOptions& o) {
     j["rss_bound_bytes"] = static_cast<int64_t>(rss_bound);
     j["rss_within_bound"] = static_cast<double>(peak_rss) <= rss_bound;
     if (o.accuracy) j["accuracy"] = accuracy;
+    j["device"] = model_device;
+    if (gpu) {
+      j["prefill_batch"] = {{"sequences", 8},
+                            {"tokens_each", 1024},
+                            {"tok_per_s_median", batch_prefill.median},
+                            {"tok_per_s_min", batch_prefill.min},
+                            {"tflops", batch_prefill.gflops / 1e3}};
+      j["device_memory"] = device_memory;
+    }
     std::printf("%s\n", j.dump().c_str());
     return Status::Ok();
   }
@@ -559,6 +637,11 @@ Status Run(const BenchOptions& o) {
       static_cast<double>(peak_rss) / static_cast<double>(weight_bytes),
       Gb(static_cast<double>(weight_bytes)).c_str(), Gb(static_cast<double>(kv_peak)).c_str(),
       Gb(rss_bound).c_str(), static_cast<double>(peak_rss) <= rss_bound ? "within" : "EXCEEDED");
+  if (gpu) {
+    std::printf("\n(e) %s: prefill of 8 x 1024 tokens in one pass %.0f tok/s (%.0f TFLOP/s)\n",
+                model_device.c_str(), batch_prefill.median, batch_prefill.gflops / 1e3);
+    std::printf("    device memory: %s\n", device_memory.dump().c_str());
+  }
   if (o.accuracy) {
     std::printf("\naccuracy against fp32 (%d items): max |dp_unsafe| bf16 %.2g, int8 %.2g\n",
                 accuracy["items"].get<int>(), accuracy["bf16"].get<double>(),

@@ -18,6 +18,10 @@
 //                 "fraction_of_ideal", "max_abs_dp_cached_vs_uncached",
 //                 "cpu_util_cached", "cpu_util_uncached"},
 //    "latency_ms": {"p50", "p95"}, "peak_rss_bytes", "weight_bytes",
+//    "device", and on a GPU "prefill_batch": {"sequences", "tokens_each", "tok_per_s_median",
+//    "tflops"}, "device_memory": {"weights_bytes", "weights_allocated_bytes",
+//    "kv_peak_bytes", "kv_allocated_peak_bytes", "workspace_peak_bytes",
+//    "weights_plus_kv_ratio"} (allocated / counted bytes),
 //    "accuracy": {"items", "bf16", "int8": max |Δp_unsafe| against fp32, "bf16_mean",
 //                 "int8_mean", "fp32_p_unsafe_range"}  (with `accuracy` only)}
 // cpu_util is CPU time / (wall time * threads): below 1, other processes had
@@ -48,6 +52,16 @@ struct BenchOptions {
   // Instead of the above, the streaming benchmark (stream_bench.h) on the
   // same model.
   bool stream = false;
+  // Where the model runs (ModelOptions::device): "cpu", "cuda" or "cuda:N".
+  // On a GPU the run adds a batched prefill (8 sequences x 1,024 tokens) and
+  // the device memory by use.
+  std::string device = "cpu";
+  int items = 0;                 // classification items; 0: 40 (quick: 16)
+  int64_t max_batch_tokens = 0;  // EngineOptions::max_batch_tokens; 0: the device's default
+  // Write the classification workload (JSON Lines {"id", "prompt"}, the
+  // items `ccguard score` reads, with the bench constitution beside it as
+  // bench-constitution.json in the cache folder) to this file and stop.
+  std::string dump_items;
 };
 
 // Runs the benchmark; progress goes to stderr, results to stdout. Returns the

@@ -32,6 +32,16 @@ CLI::App* AddBenchCommand(CLI::App* app, std::shared_ptr<BenchFlags>* flags) {
   cmd->add_option("--compute", o.compute, "Matrix arithmetic: fp32, bf16 or int8")
       ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
       ->capture_default_str();
+  cmd->add_option("--device", o.device, "Where the model runs: cpu, cuda or cuda:N")
+      ->capture_default_str();
+  cmd->add_option("--items", o.items, "Classification items (default 40; --quick 16)")
+      ->check(CLI::Range(2, 1000000));
+  cmd->add_option("--max-batch-tokens", o.max_batch_tokens,
+                  "New tokens per forward pass (default: 2048 on cpu, 16384 on cuda)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
+  cmd->add_option("--dump-items", o.dump_items,
+                  "Write the classification items (JSON Lines for `ccguard score`) to this file "
+                  "and stop; the constitution is bench-constitution.json in --cache");
   cmd->add_option("--repeats", o.repeats, "Repeats per measurement (default 3; --quick 2)")
       ->check(CLI::Range(1, 100));
   cmd->add_flag("--quick", o.quick, "Reduced run (2 prompt lengths, 16 items): under 2 minutes");

@@ -23,6 +23,8 @@ struct ModelFlags {
   bool hf_special_tokens = false;
   int threads = 0;
   std::string compute = "fp32";
+  std::string device = "cpu";    // cpu | cuda | cuda:N
+  int64_t max_batch_tokens = 0;  // 0: the device's default (EngineOptions)
 };
 
 struct EvalFlags {

@@ -47,6 +47,8 @@ std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags) {
   o.hf_special_tokens = flags.hf_special_tokens;
   o.threads = flags.threads;
   o.compute = flags.compute;
+  o.device = flags.device;
+  o.max_batch_tokens = flags.max_batch_tokens;
   auto c = Classifier::Create(o);
   if (!c.ok()) {
     PrintError(c.status());

@@ -29,6 +29,12 @@ void AddModelFlags(CLI::App* cmd, ccguard::cli::ModelFlags* f) {
                   "|dp_unsafe| bound in docs/performance.md) or int8")
       ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
       ->capture_default_str();
+  cmd->add_option("--device", f->device,
+                  "Where the model runs: cpu, cuda (GPU 0) or cuda:N (needs a CUDA build)")
+      ->capture_default_str();
+  cmd->add_option("--max-batch-tokens", f->max_batch_tokens,
+                  "New tokens per forward pass (default: 2048 on cpu, 16384 on cuda)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
 }
 
 }  // namespace

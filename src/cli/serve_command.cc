@@ -28,7 +28,7 @@ struct ServeFlags {
   std::optional<double> threshold;
   bool hf_special_tokens = false;
   std::optional<int> threads;
-  std::optional<std::string> compute;
+  std::optional<std::string> compute, device;
   std::optional<std::string> host;
   std::optional<int> port;
   std::optional<std::string> port_file, api_keys_file, api_keys_env, access_log;
@@ -64,6 +64,7 @@ CLI::App* AddServeCommand(CLI::App* app, std::shared_ptr<ServeFlags>* flags) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--compute", f.compute, "Matrix arithmetic: fp32 (default), bf16 or int8")
       ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+  cmd->add_option("--device", f.device, "Where the model runs: cpu (default), cuda or cuda:N");
   cmd->add_option("--host", f.host, "Address to bind (default 127.0.0.1, loopback only)");
   cmd->add_option("--port", f.port, "Port (default 8080; 0: any free port, see --port-file)");
   cmd->add_option("--port-file", f.port_file, "Write the bound port to this file");
@@ -84,7 +85,7 @@ CLI::App* AddServeCommand(CLI::App* app, std::shared_ptr<ServeFlags>* flags) {
                   "Dynamic batching window after the first waiting item (default 2000)");
   cmd->add_option("--max-batch-items", f.max_batch_items, "Items per engine call (default 64)");
   cmd->add_option("--max-batch-tokens", f.max_batch_tokens,
-                  "New tokens per forward pass (default 2048)");
+                  "New tokens per forward pass (default 2048 on cpu, 16384 on cuda)");
   cmd->add_option("--max-queue-items", f.max_queue_items,
                   "Waiting items before 429 (default 1024)");
   cmd->add_option("--max-sessions", f.max_sessions, "Open streaming sessions (default 256)");
@@ -134,6 +135,7 @@ Status BuildConfig(const ServeFlags& f, server::ServerConfig* c) {
   if (f.hf_special_tokens) c->hf_special_tokens = true;
   Override(f.threads, &c->threads);
   Override(f.compute, &c->compute);
+  Override(f.device, &c->device);
   Override(f.host, &c->host);
   Override(f.port, &c->port);
   Override(f.port_file, &c->port_file);

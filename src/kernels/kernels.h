@@ -1,7 +1,15 @@
 // The math primitives of a transformer forward pass, behind one small
 // interface (CTranslate2's "primitives" layer). The model calls only these;
-// it never touches an intrinsic. A faster CPU path or a CUDA backend is another
-// implementation of Backend.
+// it never touches an intrinsic or a CUDA call. The CPU backends and the CUDA
+// backend (cuda/) are implementations of Backend.
+//
+// Memory: every activation, key/value and index pointer a kernel takes lives
+// in *backend memory* (Memory below): host memory for the CPU backends,
+// device memory for CUDA. The model allocates it with Memory::Allocate and
+// moves data in and out with the Copy* calls; only arguments documented as
+// "host" (shapes, segment lists) are read from host memory.
+// Kernels may run asynchronously (CUDA: in order on one stream); their errors
+// surface at the next Memory::CopyToHost or Memory::Synchronize.
 //
 // Conventions: activations are row-major float32; a weight matrix is
 // [rows = out_features, cols = in_features] row-major in its stored dtype
@@ -10,9 +18,12 @@
 // tiled). Pointers passed in must stay valid for the duration of the call only.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -72,7 +83,80 @@ struct AttentionShape {
   int64_t head_dim = 0;
 };
 
-class Backend {
+// What an allocation of backend memory holds (for the memory statistics).
+enum class MemoryUse { kWorkspace, kKvCache, kWeights };
+
+// Bytes of backend memory in use, by MemoryUse, and their high-water marks.
+struct MemoryStats {
+  int64_t in_use[3] = {0, 0, 0};
+  int64_t peak[3] = {0, 0, 0};
+  int64_t held = 0;  // bytes taken from the device (in use + cached for reuse)
+};
+
+// Backend memory. Host memory for CPU backends (HostMemory()); device memory
+// for a GPU backend. Thread-safe: buffers may be allocated and dropped on any
+// thread; copies and kernels are issued by one thread at a time.
+class Memory {
+ public:
+  virtual ~Memory() = default;
+  // True when the memory is not host-addressable (a GPU's).
+  virtual bool device_memory() const { return false; }
+  // `bytes` (> 0) of uninitialised memory, 64-byte aligned, released when the
+  // last copy of the pointer is dropped (after the work queued before that).
+  // ResourceExhausted names the bytes asked for and free when it is full.
+  virtual Result<std::shared_ptr<void>> Allocate(size_t bytes,
+                                                 MemoryUse use = MemoryUse::kWorkspace);
+  // host -> backend memory. The host buffer may be reused once this returns.
+  virtual void CopyFromHost(void* dst, const void* host_src, size_t bytes);
+  // backend -> host memory. Waits for the copy (and so for every kernel
+  // queued before it); returns the first error of any earlier queued work.
+  virtual Status CopyToHost(void* host_dst, const void* src, size_t bytes);
+  // backend -> backend memory, ordered after earlier kernels. No overlap.
+  virtual void Copy(void* dst, const void* src, size_t bytes);
+  // Several such copies (a GPU backend does them in one launch).
+  struct CopyOp {
+    void* dst;
+    const void* src;
+    size_t bytes;
+  };
+  virtual void CopyMany(const std::vector<CopyOp>& ops);
+  // Waits for all queued work; returns the first error any of it met. The
+  // error is sticky: a backend that failed stays failed.
+  virtual Status Synchronize() { return Status::Ok(); }
+  // Bytes of device memory free now (NotSupported for host memory).
+  virtual Result<int64_t> FreeBytes() { return Status::NotSupported("host memory"); }
+  // Bytes in use by MemoryUse (tracked by every implementation).
+  MemoryStats memory_stats() const;
+
+ protected:
+  // The statistics, shared with the deleters of allocations (which may run
+  // after the Memory is gone).
+  struct StatsBox {
+    std::mutex mu;
+    MemoryStats stats;
+    void Track(MemoryUse use, int64_t delta);
+    void TrackHeld(int64_t delta);
+  };
+  const std::shared_ptr<StatsBox>& stats_box() const { return stats_; }
+
+ private:
+  std::shared_ptr<StatsBox> stats_ = std::make_shared<StatsBox>();
+};
+
+// The process's host memory (what KvCache uses without a backend).
+Memory* HostMemory();
+
+// One sequence of a batched attention call (Backend::AttentionBatch): its
+// query rows [row, row + tokens) of q/out sit at positions start, start + 1,
+// ...; its keys/values are `segments` (backend memory; host list).
+struct AttentionSequence {
+  int64_t row = 0;
+  int64_t tokens = 0;
+  int64_t start = 0;
+  std::vector<KvSegment> segments;
+};
+
+class Backend : public Memory {
  public:
   virtual ~Backend() = default;
   virtual const char* name() const = 0;
@@ -103,8 +187,30 @@ class Backend {
                          const std::vector<KvSegment>& segments, const AttentionShape& shape,
                          float* out) = 0;
 
-  // Copies row `row` of w, converted to float, into out[w.cols].
+  // Copies row `row` of w, converted to float, into out[w.cols]
+  // (host-memory backends only; Embed is the general form).
   virtual void GetRow(const Matrix& w, int64_t row, float* out) = 0;
+
+  // out[t, :] = table[ids[t], :] as float, for t < n. `ids` (backend memory)
+  // must lie in [0, table.rows).
+  virtual void Embed(const Matrix& table, const int32_t* ids, int64_t n, float* out);
+
+  // x[i] += y[i] for i < n. x and y may not overlap.
+  virtual void Add(float* x, const float* y, int64_t n);
+
+  // The label read-out of the last positions: for r < rows, out[r * (n + 1)
+  // + j] = logits[r, ids[j]] (j < n = ids.size()) and out[r * (n + 1) + n] =
+  // log Σ_v exp(logits[r, v]), in double (max-shifted). `logits` is backend
+  // memory, `ids` and `out` host memory; waits for the result and returns
+  // the first error of any queued work.
+  virtual Status LabelStats(const float* logits, int64_t rows, int64_t vocab,
+                            const std::vector<int32_t>& ids, std::vector<double>* out);
+
+  // Attention (above) for several sequences at once: sequence s reads
+  // q[seqs[s].row ...] and writes out[seqs[s].row ...]. The default calls
+  // Attention once per sequence; a GPU backend runs them in one launch.
+  virtual void AttentionBatch(const float* q, const std::vector<AttentionSequence>& seqs,
+                              const AttentionShape& shape, float* out);
 
   // The precision MatMul computes in (see Precision).
   virtual Precision precision() const { return Precision::kF32; }
@@ -115,6 +221,11 @@ class Backend {
   // scales). Returns an empty `storage` when `w` is to be used as it is (then
   // `matrix` is `w`). `w` may be released once this returns.
   virtual Result<PreparedMatrix> Prepare(const Matrix& w) { return PreparedMatrix{w, nullptr, 0}; }
+
+  // A table read by Embed, or a vector (rows = 1) read by RmsNorm, in backend
+  // memory: empty `storage` (w as it is) on host-memory backends; a device
+  // copy (float32 for vectors and in fp32, BF16 tables in bf16) on a GPU.
+  virtual Result<PreparedMatrix> Upload(const Matrix& w) { return PreparedMatrix{w, nullptr, 0}; }
 };
 
 // The portable CPU backend (float32 only). `pool` must outlive the backend.
@@ -139,5 +250,27 @@ CpuIsa DetectCpuIsa();
 // the precision's rounding (see fast_backend_test.cc). `pool` must outlive it.
 std::unique_ptr<Backend> MakeFastCpuBackend(ThreadPool* pool, Precision precision,
                                             CpuIsa isa = CpuIsa::kBest);
+
+// Where a model runs: "cpu", "cuda" (device 0) or "cuda:N".
+struct DeviceSpec {
+  bool cuda = false;
+  int index = 0;
+  std::string ToString() const;
+};
+// InvalidArgument names the value when it is none of the above.
+Result<DeviceSpec> ParseDevice(std::string_view name);
+
+// True when this build has the CUDA backend (CMake option CCGUARD_CUDA).
+bool CudaBuiltIn();
+// The number of CUDA devices visible. NotSupported when CUDA was not built
+// in; NotFound (with the driver's reason) when no device is usable.
+Result<int> CudaDeviceCount();
+
+// The CUDA backend on device `index` (cuda/cuda_backend.cc): cuBLASLt GEMMs
+// (BF16 inputs with float32 accumulation in kBF16; float32 with TF32 off in
+// kF32), its own kernels for the rest, one stream. kInt8 is refused.
+// NotSupported when CUDA was not built in, NotFound when the device does
+// not exist.
+Result<std::unique_ptr<Backend>> MakeCudaBackend(int index, Precision precision);
 
 }  // namespace ccguard::kernels

@@ -76,6 +76,14 @@ void ReleasePages(const void* data, size_t n) {
 
 Result<std::unique_ptr<kernels::Backend>> MakeBackend(const ModelOptions& o, ThreadPool* pool) {
   CCG_ASSIGN_OR_RETURN(kernels::Precision precision, kernels::ParsePrecision(o.compute));
+  CCG_ASSIGN_OR_RETURN(kernels::DeviceSpec device, kernels::ParseDevice(o.device));
+  if (device.cuda) {
+    if (o.backend != "auto") {
+      return Status::InvalidArgument("backend '" + o.backend + "' is a CPU backend; device " +
+                                     o.device + " has its own");
+    }
+    return kernels::MakeCudaBackend(device.index, precision);
+  }
   if (o.backend == "portable") {
     if (precision != kernels::Precision::kF32) {
       return Status::InvalidArgument("the portable backend computes in fp32 only, not " +
@@ -91,18 +99,68 @@ Result<std::unique_ptr<kernels::Backend>> MakeBackend(const ModelOptions& o, Thr
 
 }  // namespace
 
+DeviceMemoryPlan DeviceMemoryNeeded(const Qwen3Config& c, kernels::Precision precision,
+                                    int64_t batch_tokens, int64_t kv_tokens) {
+  const int64_t elem = precision == kernels::Precision::kF32 ? 4 : 2;
+  const int64_t H = c.hidden_size, I = c.intermediate_size, L = c.num_hidden_layers;
+  const int64_t linear = L * (c.q_dim() * H * 2 + c.kv_dim() * H * 2 + 3 * I * H);
+  const int64_t table = c.vocab_size * H * (c.tie_word_embeddings ? 1 : 2);
+  const int64_t norms = L * (2 * H + 2 * c.head_dim) + H;
+  DeviceMemoryPlan p;
+  p.weights = (linear + table) * elem + norms * 4;
+  p.kv = kv_tokens * L * c.kv_dim() * 2 * 4;
+  // Per token: x, h, proj (H); q, attn (q_dim); k, v (kv_dim); gate, up (I)
+  // in float32, the BF16 copy of the widest GEMM input, position and id.
+  const int64_t per_token =
+      (3 * H + 2 * c.q_dim() + 2 * c.kv_dim() + 2 * I) * 4 + std::max(H, I) * 2 + 12;
+  // The last rows' logits (at most one sequence per token) are bounded by
+  // the batch's sequences; count 256 of them, and 64 MiB of GEMM workspace.
+  p.workspace = batch_tokens * per_token + 256 * (c.vocab_size + H) * 4 + (64 << 20);
+  return p;
+}
+
 Qwen3Model::~Qwen3Model() = default;
+
+Result<const float*> Qwen3Model::BindVector(const TensorView& t) {
+  CCG_ASSIGN_OR_RETURN(std::vector<float> v, ToF32(t));
+  vectors_.push_back(std::move(v));
+  const std::vector<float>& host = vectors_.back();
+  kernels::Matrix m{DType::kF32, host.data(), 1, static_cast<int64_t>(host.size())};
+  CCG_ASSIGN_OR_RETURN(kernels::PreparedMatrix up, backend_->Upload(m));
+  if (up.storage == nullptr) return host.data();
+  prepared_.push_back(up);
+  vectors_.pop_back();
+  return static_cast<const float*>(up.matrix.data);
+}
 
 Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_dir,
                                                      const LoraAdapter* adapter,
                                                      const ModelOptions& options) {
   std::unique_ptr<Qwen3Model> m(new Qwen3Model());
-  m->pool_ = std::make_unique<ThreadPool>(options.threads);
+  CCG_ASSIGN_OR_RETURN(kernels::DeviceSpec device, kernels::ParseDevice(options.device));
+  m->device_ = device.ToString();
+  m->pool_ = std::make_unique<ThreadPool>(device.cuda ? 1 : options.threads);
   CCG_ASSIGN_OR_RETURN(m->backend_, MakeBackend(options, m->pool_.get()));
   CCG_ASSIGN_OR_RETURN(m->config_,
                        Qwen3Config::FromFile((fs::path(model_dir) / "config.json").string()));
   CCG_ASSIGN_OR_RETURN(m->store_, WeightStore::OpenModelDir(model_dir));
   const Qwen3Config& c = m->config_;
+  if (m->backend_->device_memory()) {
+    // Refuse up front, with the figures, rather than fail halfway through.
+    const DeviceMemoryPlan need = DeviceMemoryNeeded(
+        c, m->backend_->precision(), options.max_batch_tokens, options.max_batch_tokens + 2048);
+    CCG_ASSIGN_OR_RETURN(int64_t free_bytes, m->backend_->FreeBytes());
+    if (need.total() > free_bytes) {
+      auto gib = [](int64_t b) { return std::to_string(static_cast<double>(b) / (1 << 30)); };
+      return Status::ResourceExhausted(
+          model_dir + " does not fit on " + m->device_ + ": it needs " + gib(need.total()) +
+          " GiB (weights " + gib(need.weights) + ", keys/values of " +
+          std::to_string(options.max_batch_tokens + 2048) + " positions " + gib(need.kv) +
+          ", workspace for " + std::to_string(options.max_batch_tokens) + " tokens a pass " +
+          gib(need.workspace) + ") and " + gib(free_bytes) +
+          " GiB are free; lower --max-batch-tokens or use --compute bf16");
+    }
+  }
   const WeightStore& st = *m->store_;
   const int64_t H = c.hidden_size, I = c.intermediate_size, hd = c.head_dim;
 
@@ -129,7 +187,7 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
     m->lm_head_ = View(*head, &m->owned_);
   }
   CCG_ASSIGN_OR_RETURN(const TensorView* fnorm, expect("model.norm.weight", {H}));
-  CCG_ASSIGN_OR_RETURN(m->final_norm_, ToF32(*fnorm));
+  CCG_ASSIGN_OR_RETURN(m->final_norm_, m->BindVector(*fnorm));
 
   // Adapter modules not yet applied; whatever remains at the end is an error.
   std::map<std::string, LoraPair> pending;
@@ -200,16 +258,32 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
     CCG_ASSIGN_OR_RETURN(const TensorView* n2, expect(p + "post_attention_layernorm.weight", {H}));
     CCG_ASSIGN_OR_RETURN(const TensorView* qn, expect(p + "self_attn.q_norm.weight", {hd}));
     CCG_ASSIGN_OR_RETURN(const TensorView* kn, expect(p + "self_attn.k_norm.weight", {hd}));
-    CCG_ASSIGN_OR_RETURN(L.in_norm, ToF32(*n1));
-    CCG_ASSIGN_OR_RETURN(L.post_norm, ToF32(*n2));
-    CCG_ASSIGN_OR_RETURN(L.q_norm, ToF32(*qn));
-    CCG_ASSIGN_OR_RETURN(L.k_norm, ToF32(*kn));
+    CCG_ASSIGN_OR_RETURN(L.in_norm, m->BindVector(*n1));
+    CCG_ASSIGN_OR_RETURN(L.post_norm, m->BindVector(*n2));
+    CCG_ASSIGN_OR_RETURN(L.q_norm, m->BindVector(*qn));
+    CCG_ASSIGN_OR_RETURN(L.k_norm, m->BindVector(*kn));
   }
   if (!pending.empty()) {
     return Status::InvalidArgument((adapter ? adapter->dir() : std::string()) + ": LoRA module '" +
                                    pending.begin()->first + "' does not exist in the base model (" +
                                    std::to_string(c.num_hidden_layers) +
                                    " layers; is the adapter for another base model?)");
+  }
+  if (m->backend_->device_memory()) {
+    // The tables go to the device once (tied: one copy serves both).
+    for (const char* name : {"model.embed_tokens.weight", "lm_head.weight"}) {
+      const bool head = name[0] == 'l';
+      if (head && c.tie_word_embeddings) {
+        m->lm_head_ = m->embed_;
+        break;
+      }
+      kernels::Matrix& t = head ? m->lm_head_ : m->embed_;
+      CCG_ASSIGN_OR_RETURN(kernels::PreparedMatrix up, m->backend_->Upload(t));
+      t = up.matrix;
+      m->prepared_.push_back(up);
+      replaced.insert(name);
+      ReleasePages(st.Find(name)->data, st.Find(name)->nbytes);
+    }
   }
   for (const std::string& name : st.Names()) {
     if (!used.count(name)) {
@@ -233,10 +307,54 @@ void Qwen3Model::LmHead(const float* hidden_rows, int64_t rows, float* logits) {
 
 Status Qwen3Model::Forward(std::span<SequenceInput> batch,
                            std::vector<std::vector<float>>* last_logits) {
+  if (last_logits == nullptr) return Run(batch, nullptr);
+  const int64_t V = config_.vocab_size;
+  return Run(batch, [&](const float* last, int64_t B) -> Status {
+    CCG_ASSIGN_OR_RETURN(auto logits_b, backend_->Allocate(static_cast<size_t>(B * V) * 4));
+    LmHead(last, B, static_cast<float*>(logits_b.get()));
+    std::vector<float> logits(static_cast<size_t>(B * V));
+    CCG_RETURN_IF_ERROR(
+        backend_->CopyToHost(logits.data(), logits_b.get(), logits.size() * sizeof(float)));
+    last_logits->resize(static_cast<size_t>(B));
+    for (int64_t s = 0; s < B; ++s) {
+      (*last_logits)[s].assign(logits.begin() + s * V, logits.begin() + (s + 1) * V);
+    }
+    return Status::Ok();
+  });
+}
+
+Status Qwen3Model::ForwardLabels(std::span<SequenceInput> batch,
+                                 const std::vector<int32_t>& label_ids,
+                                 std::vector<std::vector<double>>* stats) {
+  const int64_t V = config_.vocab_size;
+  for (int32_t id : label_ids) {
+    if (id < 0 || id >= V) {
+      return Status::InvalidArgument("label token id " + std::to_string(id) +
+                                     " is outside the vocabulary");
+    }
+  }
+  return Run(batch, [&](const float* last, int64_t B) -> Status {
+    CCG_ASSIGN_OR_RETURN(auto logits_b, backend_->Allocate(static_cast<size_t>(B * V) * 4));
+    LmHead(last, B, static_cast<float*>(logits_b.get()));
+    std::vector<double> flat;
+    CCG_RETURN_IF_ERROR(
+        backend_->LabelStats(static_cast<const float*>(logits_b.get()), B, V, label_ids, &flat));
+    const size_t w = label_ids.size() + 1;
+    stats->resize(static_cast<size_t>(B));
+    for (int64_t s = 0; s < B; ++s) {
+      (*stats)[s].assign(flat.begin() + s * w, flat.begin() + (s + 1) * w);
+    }
+    return Status::Ok();
+  });
+}
+
+Status Qwen3Model::Run(std::span<SequenceInput> batch, const Readout& readout) {
+  const bool want = static_cast<bool>(readout);
   const Qwen3Config& c = config_;
   const int64_t H = c.hidden_size, I = c.intermediate_size, hd = c.head_dim;
   const int64_t qd = c.q_dim(), kvd = c.kv_dim();
   const float eps = static_cast<float>(c.rms_norm_eps);
+  kernels::Backend& be = *backend_;
 
   // Token layout: sequence s owns rows [offset[s], offset[s + 1]).
   std::vector<int64_t> offset(batch.size() + 1, 0);
@@ -244,7 +362,12 @@ Status Qwen3Model::Forward(std::span<SequenceInput> batch,
     const SequenceInput& in = batch[s];
     if (in.cache == nullptr)
       return Status::InvalidArgument("sequence " + std::to_string(s) + ": no cache");
-    if (in.tokens.empty() && last_logits) {
+    if (in.cache->memory() != static_cast<kernels::Memory*>(backend_.get()) &&
+        (in.cache->memory()->device_memory() || backend_->device_memory())) {
+      return Status::InvalidArgument("sequence " + std::to_string(s) +
+                                     ": its cache was not made by this model (NewCache)");
+    }
+    if (in.tokens.empty() && want) {
       return Status::InvalidArgument("sequence " + std::to_string(s) + ": no tokens to score");
     }
     offset[s + 1] = offset[s] + static_cast<int64_t>(in.tokens.size());
@@ -264,81 +387,105 @@ Status Qwen3Model::Forward(std::span<SequenceInput> batch,
     }
   }
   const int64_t T = offset.back();
+  if (T == 0) return want ? readout(nullptr, 0) : Status::Ok();
   // A cache filled from empty gets exactly its size (a growing one, e.g. a
-  // streaming session, keeps the vector's amortised growth).
+  // streaming session, grows by doubling in Append).
   for (size_t s = 0; s < batch.size(); ++s) {
-    if (batch[s].cache->own_length() == 0) batch[s].cache->Reserve(offset[s + 1] - offset[s]);
-  }
-  std::vector<int64_t> pos(static_cast<size_t>(T));
-  for (size_t s = 0; s < batch.size(); ++s) {
-    for (int64_t t = offset[s]; t < offset[s + 1]; ++t)
-      pos[t] = batch[s].cache->length() + (t - offset[s]);
-  }
-
-  // Embeddings.
-  std::vector<float> x(static_cast<size_t>(T * H));
-  for (size_t s = 0; s < batch.size(); ++s) {
-    for (int64_t t = offset[s]; t < offset[s + 1]; ++t) {
-      backend_->GetRow(embed_, batch[s].tokens[t - offset[s]], x.data() + t * H);
+    if (batch[s].cache->own_length() == 0) {
+      CCG_RETURN_IF_ERROR(batch[s].cache->Reserve(offset[s + 1] - offset[s]));
     }
   }
+  // Positions and token ids, then every activation, in backend memory.
+  std::vector<int64_t> pos(static_cast<size_t>(T));
+  std::vector<int32_t> ids(static_cast<size_t>(T));
+  std::vector<kernels::AttentionSequence> seqs(batch.size());
+  for (size_t s = 0; s < batch.size(); ++s) {
+    seqs[s].row = offset[s];
+    seqs[s].tokens = offset[s + 1] - offset[s];
+    seqs[s].start = batch[s].cache->length();
+    for (int64_t t = offset[s]; t < offset[s + 1]; ++t) {
+      pos[t] = seqs[s].start + (t - offset[s]);
+      ids[t] = batch[s].tokens[t - offset[s]];
+    }
+  }
+  auto alloc = [&](int64_t count, size_t size) { return be.Allocate(count * size); };
+  CCG_ASSIGN_OR_RETURN(auto pos_b, alloc(T, sizeof(int64_t)));
+  CCG_ASSIGN_OR_RETURN(auto ids_b, alloc(T, sizeof(int32_t)));
+  CCG_ASSIGN_OR_RETURN(auto x_b, alloc(T * H, 4));
+  CCG_ASSIGN_OR_RETURN(auto h_b, alloc(T * H, 4));
+  CCG_ASSIGN_OR_RETURN(auto proj_b, alloc(T * H, 4));
+  CCG_ASSIGN_OR_RETURN(auto q_b, alloc(T * qd, 4));
+  CCG_ASSIGN_OR_RETURN(auto attn_b, alloc(T * qd, 4));
+  CCG_ASSIGN_OR_RETURN(auto k_b, alloc(T * kvd, 4));
+  CCG_ASSIGN_OR_RETURN(auto v_b, alloc(T * kvd, 4));
+  CCG_ASSIGN_OR_RETURN(auto gate_b, alloc(T * I, 4));
+  CCG_ASSIGN_OR_RETURN(auto up_b, alloc(T * I, 4));
+  const auto* pos_d = static_cast<const int64_t*>(pos_b.get());
+  float *x = static_cast<float*>(x_b.get()), *h = static_cast<float*>(h_b.get()),
+        *proj = static_cast<float*>(proj_b.get()), *q = static_cast<float*>(q_b.get()),
+        *attn = static_cast<float*>(attn_b.get()), *k = static_cast<float*>(k_b.get()),
+        *v = static_cast<float*>(v_b.get()), *gate = static_cast<float*>(gate_b.get()),
+        *up = static_cast<float*>(up_b.get());
+  be.CopyFromHost(pos_b.get(), pos.data(), pos.size() * sizeof(int64_t));
+  be.CopyFromHost(ids_b.get(), ids.data(), ids.size() * sizeof(int32_t));
 
-  std::vector<float> h(static_cast<size_t>(T * H)), q(static_cast<size_t>(T * qd)),
-      k(static_cast<size_t>(T * kvd)), v(static_cast<size_t>(T * kvd)),
-      attn(static_cast<size_t>(T * qd)), proj(static_cast<size_t>(T * H)),
-      gate(static_cast<size_t>(T * I)), up(static_cast<size_t>(T * I));
+  // Embeddings.
+  be.Embed(embed_, static_cast<const int32_t*>(ids_b.get()), T, x);
+
   const kernels::AttentionShape shape{c.num_attention_heads, c.num_key_value_heads, hd};
-  std::vector<kernels::KvSegment> segments;
-
+  auto drop_uncommitted = [&](Status st) {
+    for (SequenceInput& in : batch) in.cache->Truncate(in.cache->own_length());
+    return st;
+  };
+  std::vector<kernels::Memory::CopyOp> copies;
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
     const Layer& L = layers_[l];
     // Attention block.
-    backend_->RmsNorm(x.data(), L.in_norm.data(), T, H, eps, h.data());
-    backend_->MatMul(h.data(), T, L.q, q.data());
-    backend_->MatMul(h.data(), T, L.k, k.data());
-    backend_->MatMul(h.data(), T, L.v, v.data());
-    backend_->RmsNorm(q.data(), L.q_norm.data(), T * c.num_attention_heads, hd, eps, q.data());
-    backend_->RmsNorm(k.data(), L.k_norm.data(), T * c.num_key_value_heads, hd, eps, k.data());
-    backend_->Rope(q.data(), T, c.num_attention_heads, hd, pos.data(), c.rope_theta);
-    backend_->Rope(k.data(), T, c.num_key_value_heads, hd, pos.data(), c.rope_theta);
+    be.RmsNorm(x, L.in_norm, T, H, eps, h);
+    be.MatMul(h, T, L.q, q);
+    be.MatMul(h, T, L.k, k);
+    be.MatMul(h, T, L.v, v);
+    be.RmsNorm(q, L.q_norm, T * c.num_attention_heads, hd, eps, q);
+    be.RmsNorm(k, L.k_norm, T * c.num_key_value_heads, hd, eps, k);
+    be.Rope(q, T, c.num_attention_heads, hd, pos_d, c.rope_theta);
+    be.Rope(k, T, c.num_key_value_heads, hd, pos_d, c.rope_theta);
+    copies.clear();
     for (size_t s = 0; s < batch.size(); ++s) {
-      const int64_t n = offset[s + 1] - offset[s];
-      batch[s].cache->Append(l, k.data() + offset[s] * kvd, v.data() + offset[s] * kvd, n);
-      segments.clear();
-      batch[s].cache->Segments(l, &segments);
-      backend_->Attention(q.data() + offset[s] * qd, n, pos.data() + offset[s], segments, shape,
-                          attn.data() + offset[s] * qd);
+      Status st = batch[s].cache->AppendLater(l, k + offset[s] * kvd, v + offset[s] * kvd,
+                                              offset[s + 1] - offset[s], &copies);
+      if (!st.ok()) return drop_uncommitted(st);
+      seqs[s].segments.clear();
+      batch[s].cache->Segments(l, &seqs[s].segments);
     }
-    backend_->MatMul(attn.data(), T, L.o, proj.data());
-    for (int64_t i = 0; i < T * H; ++i) x[i] += proj[i];
+    be.CopyMany(copies);
+    be.AttentionBatch(q, seqs, shape, attn);
+    be.MatMul(attn, T, L.o, proj);
+    be.Add(x, proj, T * H);
 
     // MLP block.
-    backend_->RmsNorm(x.data(), L.post_norm.data(), T, H, eps, h.data());
-    backend_->MatMul(h.data(), T, L.gate, gate.data());
-    backend_->MatMul(h.data(), T, L.up, up.data());
-    backend_->SiluMul(gate.data(), up.data(), T * I, gate.data());
-    backend_->MatMul(gate.data(), T, L.down, proj.data());
-    for (int64_t i = 0; i < T * H; ++i) x[i] += proj[i];
+    be.RmsNorm(x, L.post_norm, T, H, eps, h);
+    be.MatMul(h, T, L.gate, gate);
+    be.MatMul(h, T, L.up, up);
+    be.SiluMul(gate, up, T * I, gate);
+    be.MatMul(gate, T, L.down, proj);
+    be.Add(x, proj, T * H);
   }
-  for (size_t s = 0; s < batch.size(); ++s) {
-    batch[s].cache->Commit(offset[s + 1] - offset[s]);
+  if (!want) {
+    Status st = be.Synchronize();
+    if (!st.ok()) return drop_uncommitted(st);
+    for (size_t s = 0; s < batch.size(); ++s) batch[s].cache->Commit(offset[s + 1] - offset[s]);
+    return Status::Ok();
   }
-  if (last_logits == nullptr) return Status::Ok();
 
-  // Final norm and LM head on the last row of each sequence only.
+  // Final norm of the last row of each sequence only, then the read-out.
   const int64_t B = static_cast<int64_t>(batch.size());
-  std::vector<float> last(static_cast<size_t>(B * H));
+  float* last = h;  // B <= T rows of h are free now
   for (int64_t s = 0; s < B; ++s) {
-    backend_->RmsNorm(x.data() + (offset[s + 1] - 1) * H, final_norm_.data(), 1, H, eps,
-                      last.data() + s * H);
+    be.RmsNorm(x + (offset[s + 1] - 1) * H, final_norm_, 1, H, eps, last + s * H);
   }
-  std::vector<float> logits(static_cast<size_t>(B * c.vocab_size));
-  LmHead(last.data(), B, logits.data());
-  last_logits->resize(static_cast<size_t>(B));
-  for (int64_t s = 0; s < B; ++s) {
-    (*last_logits)[s].assign(logits.begin() + s * c.vocab_size,
-                             logits.begin() + (s + 1) * c.vocab_size);
-  }
+  Status st = readout(last, B);
+  if (!st.ok()) return drop_uncommitted(st);
+  for (size_t s = 0; s < batch.size(); ++s) batch[s].cache->Commit(offset[s + 1] - offset[s]);
   return Status::Ok();
 }
 

@@ -3,6 +3,7 @@
 // sequences, each with its own KV cache.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -27,9 +28,27 @@ struct ModelOptions {
   // the embedding and LM head stay BF16 as stored. Anything else is an error.
   std::string compute = "fp32";
   // "auto": the fast CPU backend for this CPU (kernels::MakeFastCpuBackend);
-  // "portable": the portable reference backend (fp32 only).
+  // "portable": the portable reference backend (fp32 only). CPU only.
   std::string backend = "auto";
+  // Where the forward pass runs (kernels::ParseDevice): "cpu", "cuda" or
+  // "cuda:N". On CUDA the weights are uploaded once at load (BF16 for bf16,
+  // float32 for fp32; int8 is refused) and the keys/values live on the device.
+  std::string device = "cpu";
+  // New tokens per forward pass the caller will send at most (EngineOptions::
+  // max_batch_tokens): on a device, Load checks that the weights, their
+  // keys/values and the activations of such a pass fit in its free memory.
+  int64_t max_batch_tokens = 2048;
 };
+
+// Device memory a model needs (DeviceMemoryNeeded): weights in the compute
+// precision, the keys/values of `kv_tokens` positions, the activations of a
+// pass of `batch_tokens` new tokens. Plain arithmetic on the config.
+struct DeviceMemoryPlan {
+  int64_t weights = 0, kv = 0, workspace = 0;
+  int64_t total() const { return weights + kv + workspace; }
+};
+DeviceMemoryPlan DeviceMemoryNeeded(const Qwen3Config& c, kernels::Precision precision,
+                                    int64_t batch_tokens, int64_t kv_tokens);
 
 // One sequence of a batch: `tokens` are appended after what `cache` holds.
 struct SequenceInput {
@@ -56,11 +75,16 @@ class Qwen3Model {
 
   // A cache that continues after the first `prefix_len` positions (all if
   // < 0) of `prefix`, which must outlive it unchanged.
+  // The cache lives in the backend's memory (the device's on CUDA).
   std::unique_ptr<KvCache> NewCache(const KvCache* prefix = nullptr,
                                     int64_t prefix_len = -1) const {
     return std::make_unique<KvCache>(config_.num_hidden_layers, config_.kv_dim(), prefix,
-                                     prefix_len);
+                                     prefix_len, backend_.get());
   }
+  // The device the model runs on ("cpu", "cuda:0", ...).
+  const std::string& device() const { return device_; }
+  // Backend memory in use by kind (weights, keys/values, workspace).
+  kernels::MemoryStats memory_stats() const { return backend_->memory_stats(); }
 
   // Runs every sequence's new tokens as one batch (the weights are streamed
   // once per batch), appends their keys/values to their caches and, if
@@ -70,14 +94,29 @@ class Qwen3Model {
   // Forward at a time per model.
   Status Forward(std::span<SequenceInput> batch, std::vector<std::vector<float>>* last_logits);
 
-  // The final-norm hidden state → logits for one row (used by Forward).
+  // As Forward, but reads out only what a classifier needs of each
+  // sequence's last logits (Backend::LabelStats): (*stats)[s] = {logit of
+  // label_ids[0], ..., logit of label_ids[n-1], log-sum-exp over the
+  // vocabulary}. On a GPU only these numbers leave the device.
+  Status ForwardLabels(std::span<SequenceInput> batch, const std::vector<int32_t>& label_ids,
+                       std::vector<std::vector<double>>* stats);
+
+  // The final-norm hidden states → logits, `rows` rows (backend memory; used
+  // by Forward).
   void LmHead(const float* hidden_rows, int64_t rows, float* logits);
 
  private:
   struct Layer {
     kernels::Matrix q, k, v, o, gate, up, down;
-    std::vector<float> in_norm, post_norm, q_norm, k_norm;
+    const float *in_norm, *post_norm, *q_norm, *k_norm;  // backend memory
   };
+  // A norm weight vector in backend memory (kept alive by the model).
+  Result<const float*> BindVector(const TensorView& t);
+  // The forward pass; with `readout`, the final-norm hidden states of each
+  // sequence's last token (B rows of hidden_size, backend memory) go to it
+  // before the caches commit their new rows.
+  using Readout = std::function<Status(const float* last_hidden, int64_t rows)>;
+  Status Run(std::span<SequenceInput> batch, const Readout& readout);
   Qwen3Model() = default;
 
   Qwen3Config config_;
@@ -86,7 +125,9 @@ class Qwen3Model {
   std::vector<kernels::PreparedMatrix> prepared_;  // weights the backend converted
   std::vector<Layer> layers_;
   kernels::Matrix embed_, lm_head_;
-  std::vector<float> final_norm_;
+  const float* final_norm_ = nullptr;
+  std::vector<std::vector<float>> vectors_;  // norm weights (float32, host)
+  std::string device_ = "cpu";
   std::vector<std::string> warnings_;
   size_t weight_bytes_ = 0;
   std::unique_ptr<ThreadPool> pool_;

@@ -1,7 +1,9 @@
 #include "scoring/classifier.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <thread>
 
 #include "scoring/session.h"
 
@@ -88,10 +90,14 @@ ItemScore Classifier::ScoreFromLogits(const std::vector<float>& logits, int64_t 
   for (float v : logits) maxv = std::max(maxv, static_cast<double>(v));
   double sum = 0;
   for (float v : logits) sum += std::exp(static_cast<double>(v) - maxv);
-  const double lse = maxv + std::log(sum);
+  return ScoreFromLabels(logits[safe_id_], logits[unsafe_id_], maxv + std::log(sum), n_tokens);
+}
+
+ItemScore Classifier::ScoreFromLabels(double logit_safe, double logit_unsafe, double lse,
+                                      int64_t n_tokens) const {
   ItemScore s;
-  s.logit_safe = logits[safe_id_];
-  s.logit_unsafe = logits[unsafe_id_];
+  s.logit_safe = logit_safe;
+  s.logit_unsafe = logit_unsafe;
   s.logprob_safe = s.logit_safe - lse;
   s.logprob_unsafe = s.logit_unsafe - lse;
   s.p_unsafe = 1.0 / (1.0 + std::exp(s.logit_safe - s.logit_unsafe));
@@ -214,14 +220,15 @@ std::vector<Result<ItemScore>> Classifier::ScoreTokens(
       tokens += n;
       ++next;
     }
-    std::vector<std::vector<float>> logits;
-    Status st = engine_->Forward(batch, &logits);
+    std::vector<std::vector<double>> stats;
+    Status st = engine_->ForwardLabels(batch, {safe_id_, unsafe_id_}, &stats);
     for (size_t b = 0; b < members.size(); ++b) {
       Work& w = *members[b];
       if (!st.ok()) {
         out[w.index] = st;
       } else {
-        ItemScore s = ScoreFromLogits(logits[b], static_cast<int64_t>(seqs[w.index].size()));
+        ItemScore s = ScoreFromLabels(stats[b][0], stats[b][1], stats[b][2],
+                                      static_cast<int64_t>(seqs[w.index].size()));
         s.cached_tokens = w.reused;
         out[w.index] = s;
       }
@@ -233,15 +240,28 @@ std::vector<Result<ItemScore>> Classifier::ScoreTokens(
 
 std::vector<Result<ItemScore>> Classifier::ScoreBatch(std::span<const Item> items) {
   std::vector<Result<ItemScore>> out(items.size(), Result<ItemScore>(Status::Internal("unscored")));
+  // Tokenize on several threads (the tokenizer is thread-safe): on a GPU the
+  // host's tokenization is otherwise what bounds the items per second.
+  std::vector<Result<std::vector<int32_t>>> tokenized(
+      items.size(), Result<std::vector<int32_t>>(Status::Internal("not tokenized")));
+  const size_t workers =
+      std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), items.size() / 8 + 1);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < items.size();) tokenized[i] = Tokenize(items[i]);
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < workers; ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
   std::vector<std::vector<int32_t>> seqs;
   std::vector<size_t> where;
   for (size_t i = 0; i < items.size(); ++i) {
-    auto ids = Tokenize(items[i]);
-    if (!ids.ok()) {
-      out[i] = ids.status();
+    if (!tokenized[i].ok()) {
+      out[i] = tokenized[i].status();
       continue;
     }
-    seqs.push_back(std::move(ids).value());
+    seqs.push_back(std::move(tokenized[i]).value());
     where.push_back(i);
   }
   auto scored = ScoreTokens(seqs);

@@ -72,6 +72,10 @@ class Classifier {
 
   // Label statistics from last-position logits.
   ItemScore ScoreFromLogits(const std::vector<float>& logits, int64_t n_tokens) const;
+  // The same from the two label logits and the log-sum-exp over the
+  // vocabulary (what Engine::ForwardLabels returns).
+  ItemScore ScoreFromLabels(double logit_safe, double logit_unsafe, double lse,
+                            int64_t n_tokens) const;
 
   double threshold() const { return threshold_; }
   double label_mass_warning() const { return label_mass_warning_; }

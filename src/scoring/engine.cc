@@ -9,8 +9,10 @@ Result<std::shared_ptr<Engine>> Engine::Create(const EngineOptions& o) {
   if (!std::filesystem::is_directory(o.model_dir, ec)) {
     return Status::NotFound("model folder '" + o.model_dir + "' does not exist");
   }
+  CCG_ASSIGN_OR_RETURN(kernels::DeviceSpec device, kernels::ParseDevice(o.device));
   std::shared_ptr<Engine> e(new Engine());
   e->options_ = o;
+  if (e->options_.max_batch_tokens <= 0) e->options_.max_batch_tokens = device.cuda ? 16384 : 2048;
   CCG_ASSIGN_OR_RETURN(
       e->tokenizer_,
       Tokenizer::FromFile((std::filesystem::path(o.model_dir) / "tokenizer.json").string()));
@@ -24,6 +26,8 @@ Result<std::shared_ptr<Engine>> Engine::Create(const EngineOptions& o) {
   mo.threads = o.threads;
   mo.compute = o.compute;
   mo.backend = o.backend;
+  mo.device = o.device;
+  mo.max_batch_tokens = e->options_.max_batch_tokens;
   CCG_ASSIGN_OR_RETURN(e->model_, Qwen3Model::Load(o.model_dir, adapter.get(), mo));
   e->warnings_ = e->model_->warnings();
   if (e->tokenizer_->vocab_size() > e->model_->config().vocab_size) {
@@ -51,6 +55,12 @@ Result<std::vector<int32_t>> Engine::EncodeText(const std::string& text) const {
 Status Engine::Forward(std::span<SequenceInput> batch, std::vector<std::vector<float>>* logits) {
   std::lock_guard<std::mutex> lock(mu_);
   return model_->Forward(batch, logits);
+}
+
+Status Engine::ForwardLabels(std::span<SequenceInput> batch, const std::vector<int32_t>& label_ids,
+                             std::vector<std::vector<double>>* stats) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return model_->ForwardLabels(batch, label_ids, stats);
 }
 
 Status Engine::Prefill(std::span<SequenceInput> batch) {

@@ -17,14 +17,17 @@ namespace ccguard {
 
 struct EngineOptions {
   std::string model_dir;
-  std::string adapter_dir;          // empty: the base model alone
-  bool hf_special_tokens = false;   // parse special tokens inside content, as HF does
-  int threads = 0;                  // 0: all hardware threads
-  int64_t max_batch_tokens = 2048;  // new tokens per forward batch
+  std::string adapter_dir;         // empty: the base model alone
+  bool hf_special_tokens = false;  // parse special tokens inside content, as HF does
+  int threads = 0;                 // 0: all hardware threads
+  // New tokens per forward batch; 0: the device's default (2048 on the CPU,
+  // 16384 on CUDA, enough to keep an H100 busy).
+  int64_t max_batch_tokens = 0;
   int64_t max_item_tokens = 32768;  // longer items are refused
   bool prefix_cache = true;         // reuse the constitution prefix's keys/values
   std::string compute = "fp32";     // ModelOptions::compute: fp32 | bf16 | int8
   std::string backend = "auto";     // ModelOptions::backend: auto | portable
+  std::string device = "cpu";       // ModelOptions::device: cpu | cuda | cuda:N
 };
 
 class Engine {
@@ -46,6 +49,11 @@ class Engine {
   // Runs the model (under the engine lock) and returns each sequence's
   // last-token logits.
   Status Forward(std::span<SequenceInput> batch, std::vector<std::vector<float>>* logits);
+  // Runs the model (under the engine lock) and returns, per sequence, the
+  // logits of `label_ids` and the log-sum-exp of its last position
+  // (Qwen3Model::ForwardLabels).
+  Status ForwardLabels(std::span<SequenceInput> batch, const std::vector<int32_t>& label_ids,
+                       std::vector<std::vector<double>>* stats);
   // Runs without reading logits (to fill a cache).
   Status Prefill(std::span<SequenceInput> batch);
 

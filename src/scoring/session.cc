@@ -40,15 +40,16 @@ Result<ItemScore> StreamSession::Rescore(const std::string& response) {
   tokens_.assign(ids.begin(), ids.begin() + keep);
   std::vector<int32_t> rest(ids.begin() + keep, ids.end());
   SequenceInput in{rest, cache_.get()};
-  std::vector<std::vector<float>> logits;
-  Status st = owner_->engine_->Forward(std::span<SequenceInput>(&in, 1), &logits);
+  std::vector<std::vector<double>> stats;
+  Status st = owner_->engine_->ForwardLabels(std::span<SequenceInput>(&in, 1),
+                                             {owner_->safe_id_, owner_->unsafe_id_}, &stats);
   if (!st.ok()) {
     // Appended-but-uncommitted rows are dropped; the cache is consistent again.
     cache_->Truncate(keep - cache_->prefix_length());
     return st;
   }
   tokens_ = std::move(ids);
-  ItemScore s = owner_->ScoreFromLogits(logits[0], n);
+  ItemScore s = owner_->ScoreFromLabels(stats[0][0], stats[0][1], stats[0][2], n);
   s.cached_tokens = keep;
   return s;
 }

@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include "kernels/kernels.h"
+
 namespace ccguard::server {
 namespace {
 
@@ -151,6 +153,7 @@ Status ApplyConfigJson(const Json& j, const std::string& base_dir, const std::st
       {"hf_special_tokens", boolean(&c->hf_special_tokens)},
       {"threads", i32(&c->threads)},
       {"compute", str(&c->compute)},
+      {"device", str(&c->device)},
       {"prefix_cache", boolean(&c->prefix_cache)},
       {"constitutions",
        [&](const Json& v, const std::string& w) {
@@ -229,7 +232,10 @@ Status ValidateConfig(const ServerConfig& c) {
   CCG_RETURN_IF_ERROR(range("request_timeout_ms", c.request_timeout_ms, 1, 3600 * 1000));
   CCG_RETURN_IF_ERROR(range("batch_window_us", c.batch_window_us, 0, 1000 * 1000));
   CCG_RETURN_IF_ERROR(range("max_batch_items", c.max_batch_items, 1, 1 << 16));
-  CCG_RETURN_IF_ERROR(range("max_batch_tokens", c.max_batch_tokens, 16, 1 << 24));
+  if (c.max_batch_tokens != 0) {
+    CCG_RETURN_IF_ERROR(range("max_batch_tokens", c.max_batch_tokens, 16, 1 << 24));
+  }
+  if (auto d = kernels::ParseDevice(c.device); !d.ok()) return d.status();
   CCG_RETURN_IF_ERROR(range("max_queue_items", c.max_queue_items, 1, 1 << 24));
   CCG_RETURN_IF_ERROR(range("max_sessions", c.max_sessions, 0, 1 << 20));
   CCG_RETURN_IF_ERROR(range("session_max_tokens", c.session_max_tokens, 16, 1 << 20));
@@ -269,6 +275,7 @@ Json ConfigToJson(const ServerConfig& c) {
           {"hf_special_tokens", c.hf_special_tokens},
           {"threads", c.threads},
           {"compute", c.compute},
+          {"device", c.device},
           {"prefix_cache", c.prefix_cache},
           {"constitutions", cons},
           {"default_constitution", c.default_constitution},

@@ -31,6 +31,7 @@ struct ServerConfig {
   bool hf_special_tokens = false;
   int threads = 0;               // compute threads; 0: all cores
   std::string compute = "fp32";  // fp32 | bf16 | int8 (EngineOptions::compute)
+  std::string device = "cpu";    // cpu | cuda | cuda:N (EngineOptions::device)
   bool prefix_cache = true;
 
   // Constitutions; empty: the embedded default alone. The first is the
@@ -59,10 +60,10 @@ struct ServerConfig {
   int request_timeout_ms = 30000;    // from arrival to scored
 
   // Dynamic batching.
-  int batch_window_us = 2000;       // wait this long for more items after the first
-  int max_batch_items = 64;         // items per engine call
-  int64_t max_batch_tokens = 2048;  // new tokens per forward pass
-  int max_queue_items = 1024;       // waiting items beyond this: 429
+  int batch_window_us = 2000;    // wait this long for more items after the first
+  int max_batch_items = 64;      // items per engine call
+  int64_t max_batch_tokens = 0;  // new tokens per forward pass; 0: 2048 on cpu, 16384 on cuda
+  int max_queue_items = 1024;    // waiting items beyond this: 429
 
   // Streaming sessions.
   int max_sessions = 256;

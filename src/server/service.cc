@@ -99,6 +99,7 @@ Status Service::Load() {
   eo.hf_special_tokens = config_.hf_special_tokens;
   eo.threads = config_.threads;
   eo.compute = config_.compute;
+  eo.device = config_.device;
   eo.max_batch_tokens = config_.max_batch_tokens;
   eo.max_item_tokens = std::max(config_.max_item_tokens, config_.session_max_tokens);
   eo.prefix_cache = config_.prefix_cache;
