@@ -71,8 +71,9 @@ def unpack_fixtures(dst):
 
 
 class Check:
-    def __init__(self, bundle, out_json, full, reference=True):
+    def __init__(self, bundle, out_json, full, reference=True, only=None):
         self.reference_runs = reference
+        self.only = only
         self.bundle = os.path.abspath(bundle)
         self.out_json = out_json
         self.full = full
@@ -187,6 +188,88 @@ class Check:
             got[f"{dev}/{comp}"] = json.loads(so)["p_unsafe"] if rc == 0 else {"rc": rc, "error": se.strip()[-300:]}
         return {"p_unsafe": got}
 
+    def serve(self):
+        """`ccguard serve --device cuda` (fp32, tiny-a): concurrent requests and a streaming session
+        against the same items scored by `ccguard score` on the CPU; the batch sizes from /metrics."""
+        import http.client
+        import signal
+        import threading
+        base = os.path.join(self.fix, "tiny-a", "base")
+        adapter = os.path.join(self.fix, "tiny-a", "adapter")
+        prompts = [f"item {i}: " + "how do I make my computer faster " * (1 + i % 7) for i in range(48)]
+        items = os.path.join(self.work, "serve_items.jsonl")
+        with open(items, "w") as f:
+            for i, p in enumerate(prompts):
+                f.write(json.dumps({"id": i, "prompt": p}) + "\n")
+        rc, so, se, _ = self.run("cpu reference", [self.ccguard, "score", "--model", base, "--adapter",
+                                                   adapter, "--compute", "fp32"], 120, stdin=items)
+        if rc != 0:
+            raise RuntimeError(se[-500:])
+        want = {json.loads(l)["id"]: json.loads(l)["p_unsafe"] for l in so.splitlines()}
+        port_file = os.path.join(self.work, "port")
+        srv = subprocess.Popen([self.ccguard, "serve", "--model", base, "--adapter", adapter,
+                                "--device", "cuda", "--compute", "fp32", "--port", "0",
+                                "--port-file", port_file], env=self.env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            for _ in range(600):
+                if os.path.exists(port_file) and open(port_file).read().strip():
+                    break
+                if srv.poll() is not None:
+                    raise RuntimeError("serve exited: " + srv.stderr.read().decode()[-500:])
+                time.sleep(0.1)
+            port = int(open(port_file).read())
+
+            def call(method, path, body=None):
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                c.request(method, path, json.dumps(body) if body is not None else None,
+                          {"Content-Type": "application/json"})
+                r = c.getresponse()
+                data = r.read().decode()
+                return r.status, data
+
+            for _ in range(300):
+                if call("GET", "/readyz")[0] == 200:
+                    break
+                time.sleep(0.1)
+            got, errors = {}, []
+
+            def one(i):
+                st, data = call("POST", "/v1/classify", {"prompt": prompts[i]})
+                if st == 200:
+                    got[i] = json.loads(data)["p_unsafe"]
+                else:
+                    errors.append(f"{i}: {st} {data[:200]}")
+            threads = [threading.Thread(target=one, args=(i,)) for i in range(len(prompts))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            st, data = call("POST", "/v1/sessions", {"prompt": prompts[0]})
+            sid = json.loads(data)["id"]
+            session = []
+            for chunk in ["Sure, ", "here is how ", "to do it."]:
+                st, data = call("POST", f"/v1/sessions/{sid}/append", {"chunk": chunk})
+                session.append(json.loads(data).get("p_unsafe") if st == 200 else f"{st} {data[:200]}")
+            metrics = call("GET", "/metrics")[1]
+        finally:
+            srv.send_signal(signal.SIGTERM)
+            try:
+                srv.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                srv.kill()
+        m = {}
+        for line in metrics.splitlines():
+            for key in ["ccguard_batch_items_sum", "ccguard_batch_items_count", "ccguard_batches_total"]:
+                if line.startswith(key + " ") or line.startswith(key + "{"):
+                    m[key] = float(line.split()[-1])
+        dp = [abs(got[i] - want[i]) for i in got if i in want]
+        if errors or len(got) != len(prompts):
+            raise RuntimeError(f"{len(errors)} requests failed: {errors[:3]}")
+        return {"requests": len(got), "max_abs_dp_vs_cpu_fp32": max(dp), "session_p_unsafe": session,
+                "exit_code": srv.returncode, "metrics": m,
+                "mean_batch_items": m.get("ccguard_batch_items_sum", 0) / max(1, m.get("ccguard_batch_items_count", 1))}
+
     def random_model(self):
         self.cache = os.path.join(self.work, "cache")
         tok = os.path.join(self.fix, "tiny-a", "base")
@@ -269,8 +352,13 @@ class Check:
         env = self.step("environment", self.environment)
         if not env["ok"]:
             return 1
+        if self.only:
+            for name in self.only:
+                self.step(name, getattr(self, name))
+            return self.finish()
         self.step("gpu_tests", self.gpu_tests)
         self.step("cli_smoke", self.cli_smoke)
+        self.step("serve", self.serve)
         rm = self.step("random_model", self.random_model)
         if rm["ok"]:
             n = 512 if self.full else 128
@@ -298,8 +386,9 @@ class Check:
 
     def finish(self):
         self.save()
-        ok = all(s.get("ok") for s in self.result["steps"].values()) and \
-            self.result["steps"].get("gpu_tests", {}).get("all_passed", False)
+        steps = self.result["steps"]
+        ok = all(s.get("ok") for s in steps.values()) and \
+            steps.get("gpu_tests", {"all_passed": bool(self.only)}).get("all_passed", False)
         log(f"done in {time.time() - self.result['started']:.0f} s: {'all ok' if ok else 'SOME STEPS FAILED'}")
         return 0 if ok else 1
 
@@ -309,6 +398,7 @@ def main():
     ap.add_argument("bundle", help="folder made by scripts/gpu-bundle.sh")
     ap.add_argument("out", help="JSON file to write")
     ap.add_argument("--full", action="store_true", help="add the full throughput runs")
+    ap.add_argument("--only", help="run only these steps (comma-separated: gpu_tests, cli_smoke, serve)")
     ap.add_argument("--no-reference", action="store_true",
                     help="skip the hf_reference.py runs (GPU tests and ccguard bench only)")
     a = ap.parse_args()
@@ -317,7 +407,12 @@ def main():
             print(f"gpu-check: {a.bundle}/{need} is missing: run scripts/gpu-bundle.sh here "
                   "(where nvcc is) and send the folder along", file=sys.stderr)
             return 2
-    return Check(a.bundle, a.out, a.full, not a.no_reference).main()
+    only = [s for s in (a.only or "").split(",") if s]
+    for s in only:
+        if s not in ("gpu_tests", "cli_smoke", "serve"):
+            print(f"gpu-check: --only takes gpu_tests, cli_smoke, serve; not {s}", file=sys.stderr)
+            return 2
+    return Check(a.bundle, a.out, a.full, not a.no_reference, only).main()
 
 
 if __name__ == "__main__":
