@@ -104,7 +104,9 @@ def main():
     tok.padding_side = "left"
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
-    kwargs = {"local_files_only": True, "device_map": {"": a.device}}
+    kwargs = {"local_files_only": True}
+    if a.device != "cpu":  # on the CPU the model stays where it loads (no accelerate needed)
+        kwargs["device_map"] = {"": a.device}
     attn = None
     if a.mode == "tuned":
         attn = "sdpa"

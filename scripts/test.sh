@@ -10,20 +10,22 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 bash scripts/install-deps.sh
 
+start=$SECONDS
+phase() { echo "== $1 (at $((SECONDS - start)) s)"; }
 echo "== clang-format"
 files=$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc' 2>/dev/null || find src -name '*.cc' -o -name '*.h')
 clang-format --dry-run --Werror $files
 
-echo "== release build and tests"
+phase "release build and tests"
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$jobs"
 ctest --preset release
 
 if [ "${1:-}" != "--fast" ]; then
-  echo "== ASan + UBSan build and tests"
+  phase "ASan + UBSan build and tests"
   cmake --preset asan >/dev/null
-  cmake --build --preset asan -j"$jobs"
+  cmake --build --preset asan -j"$jobs" --target unit_tests
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --preset asan -L unit
 fi
-echo "all tests passed"
+echo "all tests passed (in $((SECONDS - start)) s)"

@@ -224,5 +224,30 @@ TEST(CudaModelRefusalTest, ClearErrors) {
   }
 }
 
+// Needs no GPU: the fit check's arithmetic on the Qwen3-1.7B shapes.
+TEST(DeviceMemoryPlanTest, Qwen3_1_7BShapes) {
+  Qwen3Config c;
+  c.vocab_size = 151936;
+  c.hidden_size = 2048;
+  c.intermediate_size = 6144;
+  c.num_hidden_layers = 28;
+  c.num_attention_heads = 16;
+  c.num_key_value_heads = 8;
+  c.head_dim = 128;
+  c.tie_word_embeddings = true;
+  const DeviceMemoryPlan bf16 = DeviceMemoryNeeded(c, kernels::Precision::kBF16, 16384, 18432);
+  // 1.41 G linear + 0.31 G embedding parameters in BF16, norms in float32.
+  const int64_t params = 28 * (2048 * 2048 * 2 + 1024 * 2048 * 2 + 3 * 6144 * 2048) + 151936 * 2048;
+  EXPECT_EQ(bf16.weights, params * 2 + (28 * (2 * 2048 + 2 * 128) + 2048) * 4);
+  EXPECT_EQ(bf16.kv, int64_t{18432} * 28 * 1024 * 2 * 4);  // 229,376 bytes a position
+  EXPECT_GT(bf16.workspace, int64_t{16384} * (2048 * 3 + 6144 * 2) * 4);
+  EXPECT_EQ(bf16.total(), bf16.weights + bf16.kv + bf16.workspace);
+  const DeviceMemoryPlan fp32 = DeviceMemoryNeeded(c, kernels::Precision::kF32, 16384, 18432);
+  EXPECT_EQ(fp32.weights - bf16.weights, params * 2);
+  c.tie_word_embeddings = false;  // a separate LM head
+  EXPECT_EQ(DeviceMemoryNeeded(c, kernels::Precision::kBF16, 16384, 18432).weights - bf16.weights,
+            int64_t{151936} * 2048 * 2);
+}
+
 }  // namespace
 }  // namespace ccguard
