@@ -35,15 +35,8 @@ Status KvCache::Reserve(int64_t n) {
   return Status::Ok();
 }
 
-Status KvCache::Append(int64_t layer, const float* k, const float* v, int64_t n) {
-  std::vector<kernels::Memory::CopyOp> ops;
-  CCG_RETURN_IF_ERROR(AppendLater(layer, k, v, n, &ops));
-  memory_->CopyMany(ops);
-  return Status::Ok();
-}
-
-Status KvCache::AppendLater(int64_t layer, const float* k, const float* v, int64_t n,
-                            std::vector<kernels::Memory::CopyOp>* ops) {
+Status KvCache::Append(int64_t layer, const float* k, const float* v, int64_t n,
+                       std::vector<kernels::Memory::CopyOp>* ops) {
   Layer& l = layers_[static_cast<size_t>(layer)];
   if (l.rows + n > l.capacity) {
     CCG_RETURN_IF_ERROR(Resize(&l, std::max(l.rows + n, 2 * l.capacity)));

@@ -53,14 +53,13 @@ class KvCache {
   kernels::Memory* memory() const { return memory_; }
 
   // Appends `n` rows of keys and values (in this cache's memory) for
-  // `layer`. All layers must receive the same rows before Commit(n).
-  // Grows the layer's storage (doubling) when needed; ResourceExhausted when
-  // the memory is full.
-  Status Append(int64_t layer, const float* k, const float* v, int64_t n);
-  // The same, but the two copies are added to `ops` for the caller to run
-  // (kernels::Memory::CopyMany), e.g. together with other caches' appends.
-  Status AppendLater(int64_t layer, const float* k, const float* v, int64_t n,
-                     std::vector<kernels::Memory::CopyOp>* ops);
+  // `layer`: makes room (growing the layer's storage by doubling;
+  // ResourceExhausted when the memory is full) and adds the two copies to
+  // `ops`, for the caller to run with kernels::Memory::CopyMany together with
+  // other caches' appends. All layers must receive the same rows before
+  // Commit(n).
+  Status Append(int64_t layer, const float* k, const float* v, int64_t n,
+                std::vector<kernels::Memory::CopyOp>* ops);
   void Commit(int64_t n) { own_len_ += n; }
 
   // Drops own positions beyond `own_len` (the prefix is untouched).

@@ -74,9 +74,10 @@ void ReleasePages(const void* data, size_t n) {
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
-Result<std::unique_ptr<kernels::Backend>> MakeBackend(const ModelOptions& o, ThreadPool* pool) {
+Result<std::unique_ptr<kernels::Backend>> MakeBackend(const ModelOptions& o,
+                                                      const kernels::DeviceSpec& device,
+                                                      ThreadPool* pool) {
   CCG_ASSIGN_OR_RETURN(kernels::Precision precision, kernels::ParsePrecision(o.compute));
-  CCG_ASSIGN_OR_RETURN(kernels::DeviceSpec device, kernels::ParseDevice(o.device));
   if (device.cuda) {
     if (o.backend != "auto") {
       return Status::InvalidArgument("backend '" + o.backend + "' is a CPU backend; device " +
@@ -123,14 +124,14 @@ Qwen3Model::~Qwen3Model() = default;
 
 Result<const float*> Qwen3Model::BindVector(const TensorView& t) {
   CCG_ASSIGN_OR_RETURN(std::vector<float> v, ToF32(t));
-  vectors_.push_back(std::move(v));
-  const std::vector<float>& host = vectors_.back();
-  kernels::Matrix m{DType::kF32, host.data(), 1, static_cast<int64_t>(host.size())};
+  kernels::Matrix m{DType::kF32, v.data(), 1, static_cast<int64_t>(v.size())};
   CCG_ASSIGN_OR_RETURN(kernels::PreparedMatrix up, backend_->Upload(m));
-  if (up.storage == nullptr) return host.data();
-  prepared_.push_back(up);
-  vectors_.pop_back();
-  return static_cast<const float*>(up.matrix.data);
+  if (up.storage != nullptr) {  // a device copy: the host one can go
+    prepared_.push_back(up);
+    return static_cast<const float*>(up.matrix.data);
+  }
+  vectors_.push_back(std::move(v));  // the buffer moves with it: the pointer stays valid
+  return vectors_.back().data();
 }
 
 Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_dir,
@@ -140,7 +141,7 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
   CCG_ASSIGN_OR_RETURN(kernels::DeviceSpec device, kernels::ParseDevice(options.device));
   m->device_ = device.ToString();
   m->pool_ = std::make_unique<ThreadPool>(device.cuda ? 1 : options.threads);
-  CCG_ASSIGN_OR_RETURN(m->backend_, MakeBackend(options, m->pool_.get()));
+  CCG_ASSIGN_OR_RETURN(m->backend_, MakeBackend(options, device, m->pool_.get()));
   CCG_ASSIGN_OR_RETURN(m->config_,
                        Qwen3Config::FromFile((fs::path(model_dir) / "config.json").string()));
   CCG_ASSIGN_OR_RETURN(m->store_, WeightStore::OpenModelDir(model_dir));
@@ -309,12 +310,10 @@ Status Qwen3Model::Forward(std::span<SequenceInput> batch,
                            std::vector<std::vector<float>>* last_logits) {
   if (last_logits == nullptr) return Run(batch, nullptr);
   const int64_t V = config_.vocab_size;
-  return Run(batch, [&](const float* last, int64_t B) -> Status {
-    CCG_ASSIGN_OR_RETURN(auto logits_b, backend_->Allocate(static_cast<size_t>(B * V) * 4));
-    LmHead(last, B, static_cast<float*>(logits_b.get()));
+  return Run(batch, [&](const float* logits_d, int64_t B) -> Status {
     std::vector<float> logits(static_cast<size_t>(B * V));
     CCG_RETURN_IF_ERROR(
-        backend_->CopyToHost(logits.data(), logits_b.get(), logits.size() * sizeof(float)));
+        backend_->CopyToHost(logits.data(), logits_d, logits.size() * sizeof(float)));
     last_logits->resize(static_cast<size_t>(B));
     for (int64_t s = 0; s < B; ++s) {
       (*last_logits)[s].assign(logits.begin() + s * V, logits.begin() + (s + 1) * V);
@@ -333,12 +332,9 @@ Status Qwen3Model::ForwardLabels(std::span<SequenceInput> batch,
                                      " is outside the vocabulary");
     }
   }
-  return Run(batch, [&](const float* last, int64_t B) -> Status {
-    CCG_ASSIGN_OR_RETURN(auto logits_b, backend_->Allocate(static_cast<size_t>(B * V) * 4));
-    LmHead(last, B, static_cast<float*>(logits_b.get()));
+  return Run(batch, [&](const float* logits_d, int64_t B) -> Status {
     std::vector<double> flat;
-    CCG_RETURN_IF_ERROR(
-        backend_->LabelStats(static_cast<const float*>(logits_b.get()), B, V, label_ids, &flat));
+    CCG_RETURN_IF_ERROR(backend_->LabelStats(logits_d, B, V, label_ids, &flat));
     const size_t w = label_ids.size() + 1;
     stats->resize(static_cast<size_t>(B));
     for (int64_t s = 0; s < B; ++s) {
@@ -387,7 +383,7 @@ Status Qwen3Model::Run(std::span<SequenceInput> batch, const Readout& readout) {
     }
   }
   const int64_t T = offset.back();
-  if (T == 0) return want ? readout(nullptr, 0) : Status::Ok();
+  if (T == 0) return want ? readout(nullptr, 0) : Status::Ok();  // an empty batch
   // A cache filled from empty gets exactly its size (a growing one, e.g. a
   // streaming session, grows by doubling in Append).
   for (size_t s = 0; s < batch.size(); ++s) {
@@ -451,8 +447,8 @@ Status Qwen3Model::Run(std::span<SequenceInput> batch, const Readout& readout) {
     be.Rope(k, T, c.num_key_value_heads, hd, pos_d, c.rope_theta);
     copies.clear();
     for (size_t s = 0; s < batch.size(); ++s) {
-      Status st = batch[s].cache->AppendLater(l, k + offset[s] * kvd, v + offset[s] * kvd,
-                                              offset[s + 1] - offset[s], &copies);
+      Status st = batch[s].cache->Append(l, k + offset[s] * kvd, v + offset[s] * kvd,
+                                         offset[s + 1] - offset[s], &copies);
       if (!st.ok()) return drop_uncommitted(st);
       seqs[s].segments.clear();
       batch[s].cache->Segments(l, &seqs[s].segments);
@@ -477,13 +473,16 @@ Status Qwen3Model::Run(std::span<SequenceInput> batch, const Readout& readout) {
     return Status::Ok();
   }
 
-  // Final norm of the last row of each sequence only, then the read-out.
+  // Final norm and LM head on the last row of each sequence only, then the
+  // read-out.
   const int64_t B = static_cast<int64_t>(batch.size());
   float* last = h;  // B <= T rows of h are free now
   for (int64_t s = 0; s < B; ++s) {
     be.RmsNorm(x + (offset[s + 1] - 1) * H, final_norm_, 1, H, eps, last + s * H);
   }
-  Status st = readout(last, B);
+  CCG_ASSIGN_OR_RETURN(auto logits_b, alloc(B * c.vocab_size, 4));
+  LmHead(last, B, static_cast<float*>(logits_b.get()));
+  Status st = readout(static_cast<const float*>(logits_b.get()), B);
   if (!st.ok()) return drop_uncommitted(st);
   for (size_t s = 0; s < batch.size(); ++s) batch[s].cache->Commit(offset[s + 1] - offset[s]);
   return Status::Ok();

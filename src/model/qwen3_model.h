@@ -112,10 +112,10 @@ class Qwen3Model {
   };
   // A norm weight vector in backend memory (kept alive by the model).
   Result<const float*> BindVector(const TensorView& t);
-  // The forward pass; with `readout`, the final-norm hidden states of each
-  // sequence's last token (B rows of hidden_size, backend memory) go to it
-  // before the caches commit their new rows.
-  using Readout = std::function<Status(const float* last_hidden, int64_t rows)>;
+  // The forward pass; with `readout`, the logits of each sequence's last
+  // token (B rows of vocab_size, backend memory) go to it before the caches
+  // commit their new rows.
+  using Readout = std::function<Status(const float* last_logits, int64_t rows)>;
   Status Run(std::span<SequenceInput> batch, const Readout& readout);
   Qwen3Model() = default;
 

@@ -9,6 +9,7 @@ usage: gpu_test.py CCGUARD_BINARY FIXTURES_DIR
   the three programs, RPATH $ORIGIN/../lib, no CUDA library, a MANIFEST, and
   stays under 40 MiB so that it travels to a GPU machine with the tree.
 - scripts/gpu-check.sh refuses an incomplete bundle, naming what is missing.
+scripts/hf_reference.py's own checks: tests/e2e/hf_reference_test.py.
 The GPU tests themselves (cuda_backend_test, qwen3_model_cuda_test) are
 GoogleTest programs that skip, saying why, where no GPU is visible; the
 GPU run is scripts/gpu-check.sh (see docs/performance.md).
@@ -127,35 +128,6 @@ class BundleTest(unittest.TestCase):
                                capture_output=True, timeout=60)
             self.assertEqual(p.returncode, 2)
             self.assertIn("usage", p.stderr.decode())
-
-
-class HfReferenceTest(unittest.TestCase):
-    """scripts/hf_reference.py's input checks (before PyTorch is imported)."""
-
-    def ref(self, args):
-        return subprocess.run([sys.executable, os.path.join(REPO, "scripts", "hf_reference.py")] + args,
-                              capture_output=True, text=True, timeout=60)
-
-    def test_help_and_bad_input(self):
-        self.assertEqual(self.ref(["--help"]).returncode, 0)
-        with tempfile.TemporaryDirectory() as tmp:
-            items = os.path.join(tmp, "items.jsonl")
-            with open(items, "w") as f:
-                f.write('{"id": 1, "prompt": "a"}\n{not json}\n')
-            p = self.ref(["--model", BASE, "--items", items, "--out", os.path.join(tmp, "o"),
-                          "--mode", "seed"])
-            self.assertEqual(p.returncode, 2)
-            self.assertIn("items.jsonl:2: not JSON", p.stderr)
-            with open(items, "w") as f:
-                f.write('{"id": 1, "error": "bad line"}\n')
-            p = self.ref(["--model", BASE, "--items", items, "--out", os.path.join(tmp, "o"),
-                          "--mode", "tuned"])
-            self.assertEqual(p.returncode, 2)
-            self.assertIn("items.jsonl:1: an error line", p.stderr)
-            p = self.ref(["--model", os.path.join(tmp, "nope"), "--items", items, "--out",
-                          os.path.join(tmp, "o"), "--mode", "seed"])
-            self.assertEqual(p.returncode, 2)
-            self.assertIn("no such folder", p.stderr)
 
 
 if __name__ == "__main__":

@@ -107,6 +107,14 @@ class WithoutTorchTest(unittest.TestCase):
         self.assertIn("items.jsonl:3: not JSON", p.stderr)
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
 
+    def test_error_line_and_missing_folder(self):
+        p = self.score(['{"id": 1, "error": "bad line"}'], mode="tuned")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("items.jsonl:1: an error line", p.stderr)
+        p = self.score(['{"id": 1, "prompt": "a"}'], model=os.path.join(self.dir, "nope"))
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("no such folder", p.stderr)
+
 
 @unittest.skipUnless(HAVE_TORCH, f"needs torch, transformers and peft: {NO_TORCH_WHY}")
 class TinyAGoldenTest(unittest.TestCase):

@@ -36,6 +36,27 @@ struct AttnLaunch {
   AttnSeqDesc seq[kMaxLaunchSeqs];
 };
 
+#if defined(__CUDACC__)
+#define CCG_HOST_DEVICE __host__ __device__
+#else
+#define CCG_HOST_DEVICE
+#endif
+
+// The sequence of tile `tile` in `launch`: the last whose tile_begin <= tile
+// (binary search; the kernels call this, and so do the planner's tests).
+CCG_HOST_DEVICE inline int FindSequence(const AttnLaunch& launch, int32_t tile) {
+  int lo = 0, hi = launch.n_seqs - 1;
+  while (lo < hi) {
+    const int mid = (lo + hi + 1) / 2;
+    if (launch.seq[mid].tile_begin <= tile) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
 // Tiles of a sequence of `tokens` tokens with `group` query heads per KV head.
 inline int32_t TilesFor(int64_t tokens, int64_t group) {
   return static_cast<int32_t>((tokens * group + kTileRows - 1) / kTileRows);

@@ -55,17 +55,4 @@ Result<std::vector<AttnLaunch>> PlanAttention(const std::vector<AttentionSequenc
   return out;
 }
 
-int FindSequence(const AttnLaunch& launch, int32_t tile) {
-  int lo = 0, hi = launch.n_seqs - 1;
-  while (lo < hi) {
-    const int mid = (lo + hi + 1) / 2;
-    if (launch.seq[mid].tile_begin <= tile) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return lo;
-}
-
 }  // namespace ccguard::kernels::cuda

@@ -19,8 +19,4 @@ namespace ccguard::kernels::cuda {
 Result<std::vector<AttnLaunch>> PlanAttention(const std::vector<AttentionSequence>& seqs,
                                               const AttentionShape& shape);
 
-// The sequence of tile `tile` in `launch` (the last whose tile_begin <= tile),
-// as the kernel computes it.
-int FindSequence(const AttnLaunch& launch, int32_t tile);
-
 }  // namespace ccguard::kernels::cuda

@@ -250,17 +250,8 @@ __device__ TileInfo LocateTile(const AttnLaunch& p, int group) {
   // Last tile first: within a sequence later tiles see more keys, so the
   // longest blocks start first and the short ones fill the tail.
   const int tile = p.n_tiles - 1 - static_cast<int>(blockIdx.x);
-  int lo = 0, hi = p.n_seqs - 1;
-  while (lo < hi) {
-    const int mid = (lo + hi + 1) / 2;
-    if (p.seq[mid].tile_begin <= tile) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  ti.seq = lo;
-  const AttnSeqDesc& d = p.seq[lo];
+  ti.seq = FindSequence(p, tile);
+  const AttnSeqDesc& d = p.seq[ti.seq];
   ti.row0 = (tile - d.tile_begin) * kTileRows;
   ti.rows = d.tokens * group;
   const int last_row = min(ti.row0 + kTileRows, ti.rows) - 1;
