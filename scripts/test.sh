@@ -13,7 +13,7 @@ bash scripts/install-deps.sh
 start=$SECONDS
 phase() { echo "== $1 (at $((SECONDS - start)) s)"; }
 echo "== clang-format"
-files=$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc' 2>/dev/null || find src -name '*.cc' -o -name '*.h')
+files=$(git ls-files 'src/*.cc' 'src/*.h' 'tools/*.cc' 2>/dev/null || find src -name '*.cc' -o -name '*.h')
 clang-format --dry-run --Werror $files
 
 phase "release build and tests"

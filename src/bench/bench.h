@@ -11,13 +11,17 @@
 // p50/p95; (d) peak resident memory against the weight bytes; optionally the
 // accuracy cost of bf16/int8 (max |Δ p_unsafe| against fp32). Prints a table,
 // or with `json` one JSON object:
-//   {"cpu", "threads", "weights": compute precision, "backend", "load_s",
+//   {"cpu", "threads", "compute" (and "weights", its old name), "backend", "load_s",
 //    "prefill": [{"tokens", "tok_per_s_median", "tok_per_s_min", "gflops", "cpu_util"}],
 //    "classify": {"items", "prefix_tokens", "mean_suffix_tokens", "ideal_speedup",
 //                 "items_per_s_cached", "items_per_s_uncached", "speedup",
-//                 "fraction_of_ideal", "max_abs_dp_cached_vs_uncached",
+//                 "fraction_of_ideal", "compute", "max_abs_dp_cached_vs_uncached",
+//                 "max_abs_dp_batched_vs_single" (each item alone against in its
+//                 batch; both must be 0: scores do not depend on the path),
 //                 "cpu_util_cached", "cpu_util_uncached"},
-//    "latency_ms": {"p50", "p95"}, "peak_rss_bytes", "weight_bytes",
+//    "latency_ms": {"p50", "p95"} (every item alone), "peak_rss_bytes", "weight_bytes",
+//    "kv_peak_bytes", "workspace_bytes" (activations kept between passes), "rss_bound_bytes"
+//    (1.15 x weights + keys/values at peak + workspace), "rss_within_bound",
 //    "device", and on a GPU "prefill_batch": {"sequences", "tokens_each", "tok_per_s_median",
 //    "tflops"}, "device_memory": {"weights_bytes", "weights_allocated_bytes",
 //    "kv_peak_bytes", "kv_allocated_peak_bytes", "workspace_peak_bytes",
@@ -41,7 +45,7 @@ struct BenchOptions {
   std::string tokenizer_dir;     // tokenizer.json + tokenizer_config.json for the random model
   std::string cache_dir;         // empty: $XDG_CACHE_HOME/ccguard, else ~/.cache/ccguard
   int threads = 0;               // 0: all hardware threads
-  std::string compute = "bf16";  // fp32 | bf16 | int8 (ModelOptions::compute)
+  std::string compute = "auto";  // auto | fp32 | bf16 | int8 (ModelOptions::compute)
   bool json = false;             // one JSON object on stdout instead of the table
   int repeats = 0;               // prefill repeats; 0: 3 (quick: 2)
   bool accuracy = false;         // also load fp32/bf16/int8 models and compare p_unsafe
@@ -52,6 +56,7 @@ struct BenchOptions {
   // Instead of the above, the streaming benchmark (stream_bench.h) on the
   // same model.
   bool stream = false;
+  int sessions = 0;  // with stream: StreamBenchOptions::sessions
   // Where the model runs (ModelOptions::device): "cpu", "cuda" or "cuda:N".
   // On a GPU the run adds a batched prefill (8 sequences x 1,024 tokens) and
   // the device memory by use.

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "bench/stats.h"
@@ -39,9 +42,161 @@ const char kText[] =
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
+// The token ids of kText repeated until there are at least `n`, cut to n.
+Result<std::vector<int32_t>> TextIds(const Tokenizer& tok, int n) {
+  std::string text;
+  std::vector<int32_t> ids;
+  while (static_cast<int>(ids.size()) < n) {
+    text += kText;
+    CCG_ASSIGN_OR_RETURN(ids, tok.Encode(text, /*parse_special=*/false));
+  }
+  ids.resize(static_cast<size_t>(n));
+  return ids;
+}
+
+// The response: kResponseTokens tokens as kChunks pieces of equal token
+// counts (decoded; plain ASCII, so each piece decodes on its own).
+Result<std::vector<std::string>> ResponseChunks(const Tokenizer& tok) {
+  CCG_ASSIGN_OR_RETURN(std::vector<int32_t> ids, TextIds(tok, kResponseTokens));
+  std::vector<std::string> chunks;
+  const int per_chunk = kResponseTokens / kChunks;
+  for (int c = 0; c < kChunks; ++c) {
+    std::vector<int32_t> slice(ids.begin() + c * per_chunk, ids.begin() + (c + 1) * per_chunk);
+    CCG_ASSIGN_OR_RETURN(std::string piece, tok.Decode(slice));
+    chunks.push_back(std::move(piece));
+  }
+  return chunks;
+}
+
+// --sessions N: N sessions append their responses at the same time, each
+// from its own thread (as N clients of the server would); the engine merges
+// the appends that wait together into one forward pass.
+Status RunConcurrentSessions(const StreamBenchOptions& o) {
+  EngineOptions eo;
+  eo.model_dir = o.model_dir;
+  eo.adapter_dir = o.adapter_dir;
+  eo.threads = o.threads;
+  eo.compute = o.compute;
+  std::fprintf(stderr, "stream bench (%d sessions): loading %s\n", o.sessions, o.model_dir.c_str());
+  CCG_ASSIGN_OR_RETURN(std::shared_ptr<Engine> engine, Engine::Create(eo));
+  CCG_ASSIGN_OR_RETURN(std::unique_ptr<Classifier> cl,
+                       Classifier::Create(engine, Constitution::Default(), std::nullopt));
+  const Tokenizer& tok = engine->tokenizer();
+  CCG_ASSIGN_OR_RETURN(std::vector<std::string> chunks, ResponseChunks(tok));
+  std::string response;
+  for (const auto& c : chunks) response += c;
+  Item exchange;
+  exchange.prompt = kPrompt;
+  exchange.response = response;
+  // Warm-up (prefix caches, every weight touched) and the one-shot score.
+  CCG_ASSIGN_OR_RETURN(ItemScore one, cl->Score(exchange));
+  // The single-prompt prefill of 512 tokens, in the same run.
+  const int repeats = o.repeats > 0 ? o.repeats : 3;
+  CCG_ASSIGN_OR_RETURN(std::vector<int32_t> prompt_ids, TextIds(tok, 512));
+  std::vector<double> prefill;
+  for (int r = 0; r < repeats; ++r) {
+    auto cache = engine->model().NewCache();
+    SequenceInput in{prompt_ids, cache.get()};
+    const auto t0 = Clock::now();
+    CCG_RETURN_IF_ERROR(engine->Prefill(std::span<SequenceInput>(&in, 1)));
+    prefill.push_back(512.0 / (Ms(Clock::now() - t0) / 1e3));
+  }
+  const double prefill_tok_per_s = Median(prefill);
+  std::fprintf(stderr, "  512-token prefill: %.1f tok/s (median of %d)\n", prefill_tok_per_s,
+               repeats);
+
+  const int n = o.sessions;
+  std::vector<std::vector<double>> latency(static_cast<size_t>(n));
+  std::vector<Result<ItemScore>> last(static_cast<size_t>(n), Status::Internal("not run"));
+  std::mutex mu;
+  std::condition_variable cv;
+  int ready = 0;
+  bool go = false;
+  const uint64_t passes0 = engine->passes();
+  std::vector<std::thread> threads;
+  for (int s = 0; s < n; ++s) {
+    threads.emplace_back([&, s] {
+      auto session = cl->OpenSession(kPrompt);
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        ++ready;
+        cv.notify_all();
+        cv.wait(lock, [&] { return go; });
+      }
+      if (!session.ok()) {
+        last[static_cast<size_t>(s)] = session.status();
+        return;
+      }
+      for (const auto& chunk : chunks) {
+        const auto a0 = Clock::now();
+        last[static_cast<size_t>(s)] = (*session)->Append(chunk);
+        latency[static_cast<size_t>(s)].push_back(Ms(Clock::now() - a0));
+        if (!last[static_cast<size_t>(s)].ok()) return;
+      }
+    });
+  }
+  Clock::time_point t0;
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return ready == n; });
+    go = true;
+    t0 = Clock::now();
+  }
+  cv.notify_all();
+  for (auto& t : threads) t.join();
+  const double wall_s = Ms(Clock::now() - t0) / 1e3;
+  const uint64_t passes = engine->passes() - passes0;
+  double max_dp = 0;
+  std::vector<double> all;
+  for (int s = 0; s < n; ++s) {
+    if (!last[static_cast<size_t>(s)].ok()) return last[static_cast<size_t>(s)].status();
+    max_dp = std::max(max_dp, std::fabs(last[static_cast<size_t>(s)]->p_unsafe - one.p_unsafe));
+    all.insert(all.end(), latency[static_cast<size_t>(s)].begin(),
+               latency[static_cast<size_t>(s)].end());
+  }
+  const double appended = static_cast<double>(n) * kResponseTokens / wall_s;
+  const double p50 = Percentile(all, 0.5), p95 = Percentile(all, 0.95);
+  const int threads_used =
+      o.threads > 0 ? o.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (o.json) {
+    Json j = {{"compute", o.compute},
+              {"backend", engine->model().backend_name()},
+              {"threads", threads_used},
+              {"sessions", n},
+              {"response_tokens", kResponseTokens},
+              {"chunks", kChunks},
+              {"appends", n * kChunks},
+              {"forward_passes", passes},
+              {"wall_s", wall_s},
+              {"appended_tok_per_s", appended},
+              {"prefill_tok_per_s", prefill_tok_per_s},
+              {"ratio_to_prefill", appended / prefill_tok_per_s},
+              {"append_latency_ms", {{"p50", p50}, {"p95", p95}}},
+              {"max_abs_dp_session_vs_oneshot", max_dp}};
+    std::cout << j.dump() << '\n';
+    return Status::Ok();
+  }
+  std::printf(
+      "streaming, %d concurrent sessions: each appends a %d-token response in %d chunks of %d "
+      "tokens (%s, %s)\n",
+      n, kResponseTokens, kChunks, kResponseTokens / kChunks, o.compute.c_str(),
+      engine->model().backend_name());
+  std::printf("  %d appends in %llu forward passes, %.1f s\n", n * kChunks,
+              static_cast<unsigned long long>(passes), wall_s);
+  std::printf("  appended response tokens/s, all sessions   %8.1f\n", appended);
+  std::printf("  512-token prefill tok/s (same run)           %8.1f\n", prefill_tok_per_s);
+  std::printf("  ratio                                        %8.2f\n",
+              appended / prefill_tok_per_s);
+  std::printf("  append latency p50 %.0f ms, p95 %.0f ms\n", p50, p95);
+  std::printf("  max |p_unsafe(last append) - p_unsafe(one-shot)| = %.2g\n", max_dp);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status RunStreamBench(const StreamBenchOptions& o) {
+  if (o.sessions > 0) return RunConcurrentSessions(o);
   const std::string& model_dir = o.model_dir;
   const std::string& adapter_dir = o.adapter_dir;
   const bool json = o.json;
@@ -61,25 +216,11 @@ Status RunStreamBench(const StreamBenchOptions& o) {
 
   // A response of exactly kResponseTokens tokens, cut into kChunks pieces of
   // equal token counts.
-  std::string text;
-  std::vector<int32_t> ids;
-  while (static_cast<int>(ids.size()) < kResponseTokens) {
-    text += kText;
-    auto enc = tok.Encode(text, /*parse_special=*/false);
-    if (!enc.ok()) return enc.status();
-    ids = std::move(enc).value();
-  }
-  ids.resize(kResponseTokens);
-  std::vector<std::string> chunks;
+  CCG_ASSIGN_OR_RETURN(std::vector<int32_t> ids, TextIds(tok, kResponseTokens));
+  CCG_ASSIGN_OR_RETURN(std::vector<std::string> chunks, ResponseChunks(tok));
   std::string response;
+  for (const auto& c : chunks) response += c;
   const int per_chunk = kResponseTokens / kChunks;
-  for (int c = 0; c < kChunks; ++c) {
-    std::vector<int32_t> slice(ids.begin() + c * per_chunk, ids.begin() + (c + 1) * per_chunk);
-    auto piece = tok.Decode(slice);
-    if (!piece.ok()) return piece.status();
-    chunks.push_back(*piece);
-    response += *piece;
-  }
   Item exchange;
   exchange.prompt = kPrompt;
   exchange.response = response;

@@ -38,6 +38,16 @@ struct StreamBenchOptions {
   std::string compute = "bf16";  // EngineOptions::compute
   bool json = false;
   int repeats = 0;  // 0: 3
+  // > 0: the concurrent form instead: `sessions` sessions, each in its own
+  // thread, append a 600-token response in 30 chunks of 20 tokens at the
+  // same time. One JSON object: {"compute", "backend", "threads", "sessions",
+  // "response_tokens", "chunks", "appends", "forward_passes", "wall_s",
+  // "appended_tok_per_s" (response tokens of all sessions / wall time),
+  // "prefill_tok_per_s" (one 512-token prompt from an empty cache, same run),
+  // "ratio_to_prefill", "append_latency_ms": {"p50", "p95"},
+  // "max_abs_dp_session_vs_oneshot" (each session's last score against the
+  // one-shot score of the exchange: 0, the same bits)}.
+  int sessions = 0;
 };
 
 // Progress goes to stderr, the results to stdout.

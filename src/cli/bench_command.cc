@@ -3,6 +3,7 @@
 
 #include "bench/bench.h"
 #include "cli/commands.h"
+#include "kernels/kernels.h"
 
 namespace ccguard::cli {
 
@@ -29,8 +30,11 @@ CLI::App* AddBenchCommand(CLI::App* app, std::shared_ptr<BenchFlags>* flags) {
                   "~/.cache/ccguard)");
   cmd->add_option("--threads", o.threads, "Compute threads (0: all cores)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--compute", o.compute, "Matrix arithmetic: fp32, bf16 or int8")
-      ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
+  cmd->add_option("--compute", o.compute,
+                  "Matrix arithmetic: auto, fp32, bf16 or int8 (auto: bf16 on CUDA and on CPUs "
+                  "with native BF16, else fp32; here " +
+                      kernels::DefaultCpuPrecisionNote() + ")")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16", "int8"}))
       ->capture_default_str();
   cmd->add_option("--device", o.device, "Where the model runs: cpu, cuda or cuda:N")
       ->capture_default_str();
@@ -48,6 +52,11 @@ CLI::App* AddBenchCommand(CLI::App* app, std::shared_ptr<BenchFlags>* flags) {
   cmd->add_flag("--json", o.json, "Print one JSON object instead of the table");
   cmd->add_flag("--accuracy", o.accuracy,
                 "Also report max |dp_unsafe| of bf16 and int8 against fp32");
+  cmd->add_option("--sessions", o.sessions,
+                  "With --stream: N concurrent sessions, each appending a 600-token response in "
+                  "20-token chunks; reports appended tokens/s against the same run's 512-token "
+                  "prefill")
+      ->check(CLI::Range(1, 4096));
   cmd->add_flag("--stream", o.stream,
                 "Run the streaming benchmark instead: a 600-token response appended in 30 "
                 "chunks against one 600-token prefill");

@@ -22,7 +22,7 @@ struct ModelFlags {
   std::optional<double> threshold;
   bool hf_special_tokens = false;
   int threads = 0;
-  std::string compute = "fp32";
+  std::string compute = "auto";  // auto: kernels::DefaultPrecision for the device
   std::string device = "cpu";    // cpu | cuda | cuda:N
   int64_t max_batch_tokens = 0;  // 0: the device's default (EngineOptions)
 };

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "hub/resolve.h"
+#include "kernels/kernels.h"
 
 namespace ccguard::cli {
 
@@ -46,7 +47,17 @@ std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags) {
   o.threshold = flags.threshold;
   o.hf_special_tokens = flags.hf_special_tokens;
   o.threads = flags.threads;
-  o.compute = flags.compute;
+  auto device = kernels::ParseDevice(flags.device);
+  if (!device.ok()) {
+    PrintError(device.status().WithContext("--device"));
+    return nullptr;
+  }
+  auto precision = kernels::ResolvePrecision(flags.compute, *device);
+  if (!precision.ok()) {
+    PrintError(precision.status().WithContext("--compute"));
+    return nullptr;
+  }
+  o.compute = kernels::PrecisionName(*precision);
   o.device = flags.device;
   o.max_batch_tokens = flags.max_batch_tokens;
   auto c = Classifier::Create(o);

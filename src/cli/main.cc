@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "kernels/kernels.h"
 
 namespace {
 
@@ -25,9 +26,11 @@ void AddModelFlags(CLI::App* cmd, ccguard::cli::ModelFlags* f) {
   cmd->add_option("--threads", f->threads, "Worker threads (0: all cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--compute", f->compute,
-                  "Matrix arithmetic: fp32 (matches the reference), bf16 (fast; "
-                  "|dp_unsafe| bound in docs/performance.md) or int8")
-      ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
+                  "Matrix arithmetic: auto, fp32 (the reference arithmetic), bf16 (fast; "
+                  "|dp_unsafe| bound in docs/performance.md) or int8. auto: bf16 on CUDA "
+                  "and on CPUs with native BF16, else fp32; here " +
+                      ccguard::kernels::DefaultCpuPrecisionNote())
+      ->check(CLI::IsMember({"auto", "fp32", "bf16", "int8"}))
       ->capture_default_str();
   cmd->add_option("--device", f->device,
                   "Where the model runs: cpu, cuda (GPU 0) or cuda:N (needs a CUDA build)")

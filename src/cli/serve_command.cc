@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/loader.h"
+#include "kernels/kernels.h"
 #include "server/server.h"
 
 namespace ccguard::cli {
@@ -62,8 +63,11 @@ CLI::App* AddServeCommand(CLI::App* app, std::shared_ptr<ServeFlags>* flags) {
                 "Parse special tokens inside content, as Hugging Face does");
   cmd->add_option("--threads", f.threads, "Compute threads (0: all cores)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--compute", f.compute, "Matrix arithmetic: fp32 (default), bf16 or int8")
-      ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+  cmd->add_option("--compute", f.compute,
+                  "Matrix arithmetic: auto (default: bf16 on CUDA and on CPUs with native BF16, "
+                  "else fp32; here " +
+                      kernels::DefaultCpuPrecisionNote() + "), fp32, bf16 or int8")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16", "int8"}));
   cmd->add_option("--device", f.device, "Where the model runs: cpu (default), cuda or cuda:N");
   cmd->add_option("--host", f.host, "Address to bind (default 127.0.0.1, loopback only)");
   cmd->add_option("--port", f.port, "Port (default 8080; 0: any free port, see --port-file)");

@@ -48,6 +48,7 @@ const char* PrecisionName(Precision p);
 enum class Layout {
   kRowMajor,  // [rows][cols]
   kTiled,     // a blocked layout private to the backend whose Prepare made it
+  kPanels,    // likewise (the fast CPU backend's column panels without AMX)
 };
 
 // A read-only view of a weight matrix (not owned).
@@ -259,6 +260,16 @@ struct DeviceSpec {
 };
 // InvalidArgument names the value when it is none of the above.
 Result<DeviceSpec> ParseDevice(std::string_view name);
+
+// The precision a model computes in when none is asked for ("auto"): kBF16
+// where the hardware multiplies BF16 natively (a CUDA device; a CPU with AMX
+// or AVX-512 BF16 within DetectCpuIsa()), else kF32 (the reference).
+Precision DefaultPrecision(const DeviceSpec& device);
+// ParsePrecision, with "auto" (or "") meaning DefaultPrecision(device).
+Result<Precision> ResolvePrecision(std::string_view name, const DeviceSpec& device);
+// What DefaultPrecision picks on this machine's CPU and why, for --help:
+// e.g. "bf16 (this CPU has AVX-512 BF16)".
+std::string DefaultCpuPrecisionNote();
 
 // True when this build has the CUDA backend (CMake option CCGUARD_CUDA).
 bool CudaBuiltIn();

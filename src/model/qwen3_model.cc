@@ -77,7 +77,7 @@ void ReleasePages(const void* data, size_t n) {
 Result<std::unique_ptr<kernels::Backend>> MakeBackend(const ModelOptions& o,
                                                       const kernels::DeviceSpec& device,
                                                       ThreadPool* pool) {
-  CCG_ASSIGN_OR_RETURN(kernels::Precision precision, kernels::ParsePrecision(o.compute));
+  CCG_ASSIGN_OR_RETURN(kernels::Precision precision, kernels::ResolvePrecision(o.compute, device));
   if (device.cuda) {
     if (o.backend != "auto") {
       return Status::InvalidArgument("backend '" + o.backend + "' is a CPU backend; device " +
@@ -404,7 +404,20 @@ Status Qwen3Model::Run(std::span<SequenceInput> batch, const Readout& readout) {
       ids[t] = batch[s].tokens[t - offset[s]];
     }
   }
-  auto alloc = [&](int64_t count, size_t size) { return be.Allocate(count * size); };
+  // Activation buffers are kept between passes (grown, never shrunk): fresh
+  // pages would be faulted in and zeroed by the kernel on every pass.
+  size_t slot = 0;
+  auto alloc = [&](int64_t count, size_t size) -> Result<std::shared_ptr<void>> {
+    const size_t bytes = static_cast<size_t>(count) * size;
+    if (slot == workspace_.size()) workspace_.emplace_back(0, nullptr);
+    auto& w = workspace_[slot++];
+    if (w.first < bytes || !w.second) {
+      w.second.reset();
+      CCG_ASSIGN_OR_RETURN(w.second, be.Allocate(bytes));
+      w.first = bytes;
+    }
+    return w.second;
+  };
   CCG_ASSIGN_OR_RETURN(auto pos_b, alloc(T, sizeof(int64_t)));
   CCG_ASSIGN_OR_RETURN(auto ids_b, alloc(T, sizeof(int32_t)));
   CCG_ASSIGN_OR_RETURN(auto x_b, alloc(T * H, 4));

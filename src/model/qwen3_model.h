@@ -25,7 +25,10 @@ struct ModelOptions {
   // reference: float32 on the stored weights), "bf16" (activations rounded to
   // bfloat16, BF16 weights) or "int8" (weights quantized per output channel,
   // activations per token). The LoRA is merged in float32 first either way;
-  // the embedding and LM head stay BF16 as stored. Anything else is an error.
+  // the embedding and LM head stay BF16 as stored. "auto":
+  // kernels::DefaultPrecision for the device (bf16 where the hardware has
+  // native BF16, else fp32; what the command line uses by default). Anything
+  // else is an error.
   std::string compute = "fp32";
   // "auto": the fast CPU backend for this CPU (kernels::MakeFastCpuBackend);
   // "portable": the portable reference backend (fp32 only). CPU only.
@@ -72,6 +75,7 @@ class Qwen3Model {
   size_t weight_bytes() const { return weight_bytes_; }
   // The kernels in use, e.g. "cpu-fast(amx, bf16)".
   const char* backend_name() const { return backend_->name(); }
+  kernels::Precision precision() const { return backend_->precision(); }
 
   // A cache that continues after the first `prefix_len` positions (all if
   // < 0) of `prefix`, which must outlive it unchanged.
@@ -83,6 +87,13 @@ class Qwen3Model {
   }
   // The device the model runs on ("cpu", "cuda:0", ...).
   const std::string& device() const { return device_; }
+  // Bytes of activation buffers kept between forward passes (those of the
+  // largest pass so far: at most what max_batch_tokens new tokens need).
+  size_t workspace_bytes() const {
+    size_t b = 0;
+    for (const auto& w : workspace_) b += w.first;
+    return b;
+  }
   // Backend memory in use by kind (weights, keys/values, workspace).
   kernels::MemoryStats memory_stats() const { return backend_->memory_stats(); }
 
@@ -132,6 +143,9 @@ class Qwen3Model {
   size_t weight_bytes_ = 0;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<kernels::Backend> backend_;
+  // Run's activation buffers (bytes, backend memory), reused by later
+  // passes; declared after backend_ so that they go first.
+  std::vector<std::pair<size_t, std::shared_ptr<void>>> workspace_;
 };
 
 }  // namespace ccguard

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "scoring/session.h"
 #include "util/json_file.h"
@@ -149,6 +151,64 @@ TEST(ClassifierTest, StreamingSessionEndsAtOneShotScore) {
   EXPECT_EQ((*session)->response(), full);
   EXPECT_FALSE((*session)->Append("\xff").ok());
   EXPECT_EQ((*session)->response(), full);  // a bad chunk changes nothing
+}
+
+// Appends of sessions in different threads that wait while a pass runs go
+// through one forward pass together (Engine's combining), and every score
+// is still the same bits as the one-shot score.
+TEST(ClassifierTest, ConcurrentSessionAppendsShareForwardPasses) {
+  auto cl = Make(Options(true));
+  ASSERT_TRUE(cl);
+  Engine& engine = cl->engine();
+  const std::vector<std::string> chunks = {"Chemistry ",      "grew out of alchemy", ". Lavoisier",
+                                           " named oxygen\n", "\nand hydrogen; ",    "the end."};
+  constexpr int kSessions = 6;
+  bool merged = false;
+  for (int attempt = 0; attempt < 5 && !merged; ++attempt) {
+    std::vector<std::unique_ptr<StreamSession>> sessions;
+    for (int s = 0; s < kSessions; ++s) {
+      auto session = cl->OpenSession("question " + std::to_string(s));
+      ASSERT_TRUE(session.ok());
+      sessions.push_back(std::move(session).value());
+    }
+    // A long pass keeps the engine busy while the sessions queue their first
+    // appends behind it.
+    std::vector<int32_t> long_ids(4000, 1000);
+    auto cache = engine.model().NewCache();
+    std::thread blocker([&] {
+      SequenceInput in{long_ids, cache.get()};
+      EXPECT_TRUE(engine.Prefill(std::span<SequenceInput>(&in, 1)).ok());
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    const uint64_t passes0 = engine.passes(), calls0 = engine.label_calls();
+    std::vector<std::vector<Result<ItemScore>>> got(kSessions);
+    std::vector<std::thread> threads;
+    for (int s = 0; s < kSessions; ++s) {
+      threads.emplace_back([&, s] {
+        for (const auto& ch : chunks) got[s].push_back(sessions[s]->Append(ch));
+      });
+    }
+    for (auto& t : threads) t.join();
+    blocker.join();
+    const uint64_t calls = engine.label_calls() - calls0;
+    const uint64_t passes = engine.passes() - passes0;  // the blocker's included
+    EXPECT_EQ(calls, uint64_t{kSessions} * chunks.size());
+    merged = passes < calls + 1;
+    for (int s = 0; s < kSessions; ++s) {
+      std::string full;
+      for (size_t c = 0; c < chunks.size(); ++c) {
+        full += chunks[c];
+        Item ex;
+        ex.prompt = "question " + std::to_string(s);
+        ex.response = full;
+        auto one = cl->Score(ex);
+        ASSERT_TRUE(one.ok() && got[s][c].ok());
+        EXPECT_EQ(got[s][c]->p_unsafe, one->p_unsafe) << s << " " << c;
+        EXPECT_EQ(got[s][c]->logprob_safe, one->logprob_safe) << s << " " << c;
+      }
+    }
+  }
+  EXPECT_TRUE(merged) << "no two appends ever shared a pass";
 }
 
 TEST(ClassifierTest, Errors) {

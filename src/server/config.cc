@@ -219,9 +219,9 @@ Status ValidateConfig(const ServerConfig& c) {
   };
   CCG_RETURN_IF_ERROR(range("port", c.port, 0, 65535));
   CCG_RETURN_IF_ERROR(range("threads", c.threads, 0, 1024));
-  if (c.compute != "fp32" && c.compute != "bf16" && c.compute != "int8") {
-    return Status::InvalidArgument("compute must be one of fp32, bf16, int8, got '" + c.compute +
-                                   "'");
+  if (c.compute != "auto" && c.compute != "fp32" && c.compute != "bf16" && c.compute != "int8") {
+    return Status::InvalidArgument("compute must be one of auto, fp32, bf16, int8, got '" +
+                                   c.compute + "'");
   }
   CCG_RETURN_IF_ERROR(range("http_threads", c.http_threads, 2, 4096));
   CCG_RETURN_IF_ERROR(range("read_timeout_s", c.read_timeout_s, 1, 3600));

@@ -29,9 +29,10 @@ struct ServerConfig {
   std::string adapter = "imadreamerboy/constitutional-safety-classifier";
   bool no_adapter = false;
   bool hf_special_tokens = false;
-  int threads = 0;               // compute threads; 0: all cores
-  std::string compute = "fp32";  // fp32 | bf16 | int8 (EngineOptions::compute)
-  std::string device = "cpu";    // cpu | cuda | cuda:N (EngineOptions::device)
+  int threads = 0;  // compute threads; 0: all cores
+  std::string compute =
+      "auto";  // auto | fp32 | bf16 | int8 (ModelOptions::compute); Load resolves auto
+  std::string device = "cpu";  // cpu | cuda | cuda:N (EngineOptions::device)
   bool prefix_cache = true;
 
   // Constitutions; empty: the embedded default alone. The first is the

@@ -144,6 +144,8 @@ Status Service::LoadWithEngine(std::shared_ptr<Engine> engine) {
   engine_ = std::move(engine);
   classifiers_ = std::move(classifiers);
   names_ = std::move(names);
+  compute_ = kernels::PrecisionName(engine_->model().precision());
+  backend_ = engine_->model().backend_name();
   ready_ = true;
   return Status::Ok();
 }
@@ -599,7 +601,11 @@ Reply Service::Ready() const {
   } else if (!ready_) {
     r = ErrorReply(503, "not_ready", "the model is still loading");
   } else {
-    r.body = {{"status", "ready"}, {"constitutions", names_}, {"default_constitution", names_[0]}};
+    r.body = {{"status", "ready"},
+              {"constitutions", names_},
+              {"default_constitution", names_[0]},
+              {"compute", compute_},
+              {"backend", backend_}};
   }
   return r;
 }

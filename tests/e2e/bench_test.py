@@ -54,9 +54,35 @@ class BenchTest(unittest.TestCase):
         self.assertGreater(c["prefix_tokens"], 800)  # the ~900-token constitution
         expect = (c["prefix_tokens"] + c["mean_suffix_tokens"]) / c["mean_suffix_tokens"]
         self.assertLess(abs(c["ideal_speedup"] - expect) / expect, 0.1)
-        self.assertLessEqual(c["max_abs_dp_cached_vs_uncached"], 1e-5)
+        self.assertEqual(c["max_abs_dp_cached_vs_uncached"], 0)
+        self.assertEqual(c["max_abs_dp_batched_vs_single"], 0)
+        self.assertEqual(c["compute"], "fp32")
         self.assertLessEqual(j["latency_ms"]["p50"], j["latency_ms"]["p95"])
         self.assertGreater(j["peak_rss_bytes"], 0)
+        self.assertIn("workspace_bytes", j)
+
+    def test_scores_do_not_depend_on_the_path_in_every_precision(self):
+        for compute in ["fp32", "bf16", "int8"]:
+            with tempfile.TemporaryDirectory() as cache:
+                p = run(["--model", BASE, "--adapter", ADAPTER, "--cache", cache, "--quick",
+                         "--json", "--compute", compute, "--threads", "2", "--items", "12"], 0)
+            j = json.loads(p.stdout)
+            self.assertEqual(j["compute"], compute)
+            c = j["classify"]
+            self.assertEqual(c["compute"], compute)
+            self.assertEqual(c["max_abs_dp_cached_vs_uncached"], 0, compute)
+            self.assertEqual(c["max_abs_dp_batched_vs_single"], 0, compute)
+
+    def test_default_compute_follows_the_cpu(self):
+        with tempfile.TemporaryDirectory() as cache:
+            p = run(["--model", BASE, "--cache", cache, "--quick", "--json", "--items", "2"], 0)
+        j = json.loads(p.stdout)
+        flags = open("/proc/cpuinfo").read()
+        native = (" amx_bf16" in flags or " avx512_bf16" in flags) and \
+            os.environ.get("CCGUARD_CPU_ISA") not in ("generic", "avx2")
+        self.assertEqual(j["compute"], "bf16" if native else "fp32")
+        help_text = subprocess.run([BIN, "bench", "--help"], capture_output=True).stdout.decode()
+        self.assertIn("here bf16" if native else "here fp32", help_text)
 
     def test_table(self):
         with tempfile.TemporaryDirectory() as cache:

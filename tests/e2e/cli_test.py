@@ -84,7 +84,8 @@ class ScoreTest(unittest.TestCase):
                 target.append({"id": c["name"] + "/messages", "messages": c["messages"]})
         for args, its, ws in ((adapter_args, items, wants),
                               (adapter_args + ["--hf-special-tokens"], hf_items, hf_wants)):
-            p = run(["score", "--model", BASE] + args, jsonl(its), 0)
+            # The goldens are fp32 (the reference arithmetic), not the default.
+            p = run(["score", "--model", BASE, "--compute", "fp32"] + args, jsonl(its), 0)
             out = outputs(p)
             self.assertEqual(len(out), len(its))
             for o, it, (c, want) in zip(out, its, ws):
@@ -129,13 +130,19 @@ class ScoreTest(unittest.TestCase):
         self.assertTrue(prompts[0].endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n"))
 
     def test_compute_modes(self):
-        """bf16 and int8 stay within their stated bounds of fp32 (docs/performance.md); fp32 is
-        the default; an unknown mode is refused."""
+        """bf16 and int8 stay within their stated bounds of fp32 (docs/performance.md); the
+        default is bf16 where the CPU has native BF16 (else fp32); an unknown mode is refused."""
         cases = GOLDEN["cases"]
         items = jsonl({"id": i, "text": c["text"]} for i, c in enumerate(cases))
         args = ["score", "--model", BASE, "--adapter", ADAPTER, "--hf-special-tokens"]
-        ref = outputs(run(args, items, 0))
-        self.assertEqual(ref, outputs(run(args + ["--compute", "fp32"], items, 0)))
+        ref = outputs(run(args + ["--compute", "fp32"], items, 0))
+        flags = open("/proc/cpuinfo").read()
+        native = (" amx_bf16" in flags or " avx512_bf16" in flags) and \
+            os.environ.get("CCGUARD_CPU_ISA") not in ("generic", "avx2")
+        default = outputs(run(args, items, 0))
+        self.assertEqual(default, outputs(run(args + ["--compute", "bf16" if native else "fp32"],
+                                              items, 0)))
+        self.assertEqual(default, outputs(run(args + ["--compute", "auto"], items, 0)))
         for mode, bound in [("bf16", 0.02), ("int8", 0.05)]:
             out = outputs(run(args + ["--compute", mode], items, 0))
             worst = max(abs(o["p_unsafe"] - r["p_unsafe"]) for o, r in zip(out, ref))

@@ -7,7 +7,7 @@ Starts the real server on a free loopback port (--port 0 --port-file) and checks
 endpoint: /v1/classify (one item, batches, constitutions), /v1/moderations (the OpenAI
 shape), streaming sessions (request/response, chunked NDJSON upload answered as Server-Sent
 Events with an early answer at the stop chunk, the live event stream), /healthz, /readyz,
-/metrics; the final streaming score against the one-shot score (|dp| <= 1e-5); API keys on
+/metrics; the final streaming score against the one-shot score (the same bits); API keys on
 and off; every kind of bad input answered with a 4xx and a JSON error body; limits (body,
 tokens, items, sessions, idle timeout); the config file; graceful shutdown on SIGTERM; and a
 bounded load test (CCGUARD_LOAD_CLIENTS clients, default 32, for CCGUARD_LOAD_SECONDS, default
@@ -294,7 +294,7 @@ class EndpointsTest(ServerTestCase):
                 self.assertIn(key, got)
             self.assertEqual(got["id"], "x")
             self.assertEqual(got["n_tokens"], w["n_tokens"])
-            self.assertLessEqual(abs(got["p_unsafe"] - w["p_unsafe"]), 1e-5)
+            self.assertEqual(got["p_unsafe"], w["p_unsafe"])  # the same bits as the CLI
             self.assertEqual(got["label"], w["label"])
             self.assertEqual(got["flagged"], got["p_unsafe"] >= got["threshold"])
 
@@ -304,7 +304,7 @@ class EndpointsTest(ServerTestCase):
         self.assertEqual(status, 200, body)
         self.assertEqual([r["id"] for r in body["results"]], list(range(10)))
         one = jrequest(self.port, "POST", "/v1/classify", items[3])[1]
-        self.assertLessEqual(abs(one["p_unsafe"] - body["results"][3]["p_unsafe"]), 1e-5)
+        self.assertEqual(one["p_unsafe"], body["results"][3]["p_unsafe"])  # alone = batched
         self.assertTrue(all(r["cached_tokens"] > 0 for r in body["results"]))  # prefix cache
 
     def test_moderations_shape(self):
@@ -324,7 +324,7 @@ class EndpointsTest(ServerTestCase):
         mine = res["ccguard"]
         self.assertEqual(res["flagged"], mine["p_unsafe"] >= mine["threshold"])
         want = cli_scores([{"prompt": "I want to hurt someone"}])[0]
-        self.assertLessEqual(abs(mine["p_unsafe"] - want["p_unsafe"]), 1e-5)
+        self.assertEqual(mine["p_unsafe"], want["p_unsafe"])
         status, body, _ = jrequest(self.port, "POST", "/v1/moderations",
                                    {"input": ["a", {"type": "text", "text": "b"}, "c"]})
         self.assertEqual(status, 200, body)
@@ -350,7 +350,7 @@ class EndpointsTest(ServerTestCase):
             self.assertLess(last["new_tokens"], 40)  # only the new tokens ran
         status, one, _ = jrequest(self.port, "POST", "/v1/classify",
                                   {"prompt": PROMPT, "response": "".join(CHUNKS)})
-        self.assertLessEqual(abs(last["p_unsafe"] - one["p_unsafe"]), 1e-5)
+        self.assertEqual(last["p_unsafe"], one["p_unsafe"])  # session = one-shot, bit for bit
         self.assertEqual(last["n_tokens"], one["n_tokens"])
         status, state, _ = jrequest(self.port, "GET", f"/v1/sessions/{sid}")
         self.assertEqual((status, state["chunks"]), (200, len(CHUNKS)))
@@ -381,7 +381,7 @@ class EndpointsTest(ServerTestCase):
         final = events[-2][1]
         one = jrequest(self.port, "POST", "/v1/classify",
                        {"prompt": PROMPT, "response": "".join(CHUNKS)})[1]
-        self.assertLessEqual(abs(final["p_unsafe"] - one["p_unsafe"]), 1e-5)
+        self.assertEqual(final["p_unsafe"], one["p_unsafe"])
         self.assertEqual(events[-1][1]["chunks"], len(CHUNKS))
         self.assertFalse(events[-1][1]["stop"])
 

@@ -31,64 +31,12 @@ namespace {
 constexpr int64_t kRows = 32;  // query rows per block
 constexpr int64_t kKeys = 32;  // keys per block
 
-// 32 floats -> 32 BF16 (round to nearest even), as one vector.
-inline __m512i ToBf16(const float* p, __mmask16 lo, __mmask16 hi) {
-  return (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, p + 16),
-                                      _mm512_maskz_loadu_ps(lo, p));
-}
-
 struct RowState {
   float max;
   float sum;
 };
 
 }  // namespace
-
-int64_t AmxKvBlockElements(const AttentionShape& s) { return kKeys * s.head_dim; }
-
-void AmxPackKv(const float* const* k_rows, const float* const* v_rows, int64_t n_keys,
-               const AttentionShape& s, int64_t kvh, int64_t b0, int64_t b1, uint16_t* kt,
-               uint16_t* vt) {
-  const int64_t hd = s.head_dim, per_block = AmxKvBlockElements(s);
-  const __m512i interleave =
-      _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
-                       21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-  for (int64_t b = b0; b < b1; ++b) {
-    const int64_t j0 = b * kKeys;
-    const int64_t nk = n_keys - j0 < kKeys ? n_keys - j0 : kKeys;
-    // K: for dims [32 c, 32 c + 32) and keys [16 h, 16 h + 16), a tile whose
-    // row is a dim pair and whose 32-bit lanes are keys.
-    uint16_t* ktb = kt + b * per_block;
-    for (int64_t c = 0; c < hd / 32; ++c) {
-      for (int64_t half = 0; half < 2; ++half) {
-        __m512i blk[16];
-        for (int64_t j = 0; j < 16; ++j) {
-          const int64_t key = half * 16 + j;
-          blk[j] = key < nk ? ToBf16(k_rows[j0 + key] + kvh * hd + c * 32, 0xffff, 0xffff)
-                            : _mm512_setzero_si512();
-        }
-        Transpose16(blk);
-        uint16_t* tile = ktb + (c * 2 + half) * 512;
-        for (int64_t i = 0; i < 16; ++i) _mm512_storeu_si512(tile + i * 32, blk[i]);
-      }
-    }
-    // V: for dims [16 e, 16 e + 16), a tile whose row is a key pair, the two
-    // keys interleaved per dim.
-    uint16_t* vtb = vt + b * per_block;
-    for (int64_t e = 0; e < hd / 16; ++e) {
-      uint16_t* tile = vtb + e * 512;
-      for (int64_t p = 0; p < 16; ++p) {
-        const int64_t k0 = 2 * p, k1 = 2 * p + 1;
-        const __m512 a =
-            k0 < nk ? _mm512_loadu_ps(v_rows[j0 + k0] + kvh * hd + e * 16) : _mm512_setzero_ps();
-        const __m512 c =
-            k1 < nk ? _mm512_loadu_ps(v_rows[j0 + k1] + kvh * hd + e * 16) : _mm512_setzero_ps();
-        const __m512i pair = (__m512i)_mm512_cvtne2ps_pbh(c, a);  // a low, c high
-        _mm512_storeu_si512(tile + p * 32, _mm512_permutexvar_epi16(interleave, pair));
-      }
-    }
-  }
-}
 
 int64_t AmxAttentionScratchFloats(const AttentionShape& s) {
   const int64_t hd = s.head_dim;
@@ -98,12 +46,11 @@ int64_t AmxAttentionScratchFloats(const AttentionShape& s) {
 }
 
 void AmxAttentionBlock(const float* q, const int64_t* positions, int64_t t0, int64_t t1,
-                       int64_t n_keys, const uint16_t* kt, const uint16_t* vt,
+                       int64_t n_keys, const uint16_t* const* kb, const uint16_t* const* vb,
                        const AttentionShape& s, int64_t kvh, float* out, float* scratch) {
   const int64_t hd = s.head_dim, group = s.n_heads / s.n_kv_heads, q_dim = s.n_heads * hd;
   const int64_t rows =
       (t1 - t0) * group;  // row r: token t0 + r / group, head kvh * group + r % group
-  const int64_t per_block = AmxKvBlockElements(s);
   float* base =
       reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t{63});
   uint16_t* qb = reinterpret_cast<uint16_t*>(base);          // [32][hd]
@@ -139,8 +86,8 @@ void AmxAttentionBlock(const float* q, const int64_t* positions, int64_t t0, int
   for (int64_t b = 0; b * kKeys < visible; ++b) {
     const int64_t first = b * kKeys;
     const int64_t nk = n_keys - first < kKeys ? n_keys - first : kKeys;
-    const uint16_t* ktb = kt + b * per_block;
-    const uint16_t* vtb = vt + b * per_block;
+    const uint16_t* ktb = kb[b];
+    const uint16_t* vtb = vb[b];
     // S = Q·Kᵀ: 2 x 2 accumulator tiles (rows x keys).
     _tile_zero(0);
     _tile_zero(1);

@@ -5,8 +5,12 @@
 // MatMul by weight storage (Prepare makes it from the stored weights):
 //   tiled BF16 (kAmx)       activations rounded to BF16, AMX tiles
 //   tiled I8 (kAmx)         activations quantized per row, AMX INT8 tiles
-//   row-major I8            the same arithmetic with AVX-512 VNNI, else in
-//                           portable C++ (exact int32: the same bits)
+//   BF16 panels (kAvx512    activations rounded to BF16, vdpbf16ps outer
+//   with avx512bf16)        products on column panels (gemm_panels.cc)
+//   I8 panels (kAvx512      activations quantized per row, vpdpbusd outer
+//   with avx512vnni)        products on column panels
+//   row-major I8            the same arithmetic in portable C++ (exact
+//                           int32: the same bits), below VNNI
 //   row-major BF16, kBF16   AVX-512 BF16 dot products where present, else
 //   or kInt8 precision      float32 kernels on BF16-rounded activations
 //   otherwise               float32 kernels (AVX-512, AVX2+FMA or portable)
@@ -20,6 +24,7 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -88,8 +93,22 @@ class FastBackend final : public Backend {
     return {std::min(n, units * i / p * grain), std::min(n, units * (i + 1) / p * grain)};
   }
   void MatMulF32(const float* x, int64_t m, const Matrix& w, float* y);
-  void AmxAttention(const float* q, int64_t tokens, const int64_t* positions,
-                    const std::vector<KvSegment>& segments, const AttentionShape& s, float* out);
+  // The BF16 attention of bf16/int8 (AMX tiles, else AVX-512 BF16 dot
+  // products; ops.h) for one sequence, or for a batch: the key blocks the
+  // sequences share (the constitution prefix) are packed once per call.
+  void AttentionBatch(const float* q, const std::vector<AttentionSequence>& seqs,
+                      const AttentionShape& s, float* out) override;
+  bool UsesBf16Attention(const AttentionShape& s) const;
+  struct Bf16Query {
+    const float* q;
+    int64_t tokens;
+    const int64_t* positions;
+    const std::vector<KvSegment>* segments;
+    float* out;
+  };
+  void Bf16Attention(const float* q, int64_t tokens, const int64_t* positions,
+                     const std::vector<KvSegment>& segments, const AttentionShape& s, float* out);
+  void Bf16AttentionMany(const Bf16Query* queries, int64_t n, const AttentionShape& s);
   // Scratch memory of part `part` (each part resizes only its own).
   float* Scratch(int64_t part, size_t floats) {
     auto& s = scratch_[static_cast<size_t>(part)];
@@ -109,7 +128,15 @@ class FastBackend final : public Backend {
   std::vector<uint16_t> xb_;
   std::vector<int8_t> xq_;
   std::vector<float> xs_, xf_;
-  std::vector<const float*> k_rows_, v_rows_;
+  std::vector<int32_t> xsum_;
+  struct BlockRows {  // the rows of one key block (up to 32)
+    const float* k[32];
+    const float* v[32];
+    int64_t n;
+  };
+  std::vector<BlockRows> block_rows_;
+  std::unordered_map<const float*, int64_t> slot_of_rows_;  // first key row -> slot
+  std::vector<const uint16_t*> block_ptrs_;
   std::vector<uint16_t> kv_tiles_;
   // RoPE: cos/sin of position p at rope_[p * head_dim + i] (cos) and + half (sin).
   std::vector<float> rope_;
@@ -127,10 +154,14 @@ Result<PreparedMatrix> FastBackend::Prepare(const Matrix& w) {
   }
   const bool i8 = precision_ == Precision::kInt8;
   const bool tiled = isa_ == CpuIsa::kAmx;
-  if (!tiled && !i8 && w.dtype == DType::kBF16) return PreparedMatrix{w, nullptr, 0};  // as stored
+  const bool panels = !tiled && (i8 ? vnni_ : bf16_dot_);
+  if (!tiled && !panels && !i8 && w.dtype == DType::kBF16) {
+    return PreparedMatrix{w, nullptr, 0};  // as stored
+  }
   const DType dt = i8 ? DType::kI8 : DType::kBF16;
-  const size_t data_bytes = tiled ? static_cast<size_t>(cpu::TiledBytes(dt, w.rows, w.cols))
-                                  : static_cast<size_t>(w.rows * w.cols) * DTypeSize(dt);
+  const size_t data_bytes = tiled    ? static_cast<size_t>(cpu::TiledBytes(dt, w.rows, w.cols))
+                            : panels ? static_cast<size_t>(cpu::PanelBytes(dt, w.rows, w.cols))
+                                     : static_cast<size_t>(w.rows * w.cols) * DTypeSize(dt);
   const size_t scale_bytes = i8 ? static_cast<size_t>(RoundUp(w.rows, 32)) * sizeof(float) : 0;
   // The scales get their own allocation: appended to the data they would
   // cost a whole huge page per matrix.
@@ -142,12 +173,24 @@ Result<PreparedMatrix> FastBackend::Prepare(const Matrix& w) {
               data.get(),
               w.rows,
               w.cols,
-              tiled ? Layout::kTiled : Layout::kRowMajor,
+              tiled    ? Layout::kTiled
+              : panels ? Layout::kPanels
+                       : Layout::kRowMajor,
               static_cast<const float*>(scales.get())};
   p.bytes = data_bytes + scale_bytes;
   uint8_t* out = static_cast<uint8_t*>(data.get());
   float* sw = static_cast<float*>(scales.get());
-  if (tiled) {
+  if (panels) {
+    const int64_t n_panels = RoundUp(w.rows, cpu::kPanelWidth) / cpu::kPanelWidth;
+    pool_->ParallelFor(static_cast<size_t>(n_panels), [&](size_t b, size_t e) {
+      if (i8) {
+        cpu::PackPanelsInt8(w, static_cast<int64_t>(b), static_cast<int64_t>(e), out, sw);
+      } else {
+        cpu::PackPanelsBf16(w, static_cast<int64_t>(b), static_cast<int64_t>(e),
+                            reinterpret_cast<uint16_t*>(out));
+      }
+    });
+  } else if (tiled) {
     const int64_t blocks = RoundUp(w.rows, 32) / 16;
     pool_->ParallelFor(static_cast<size_t>(blocks), [&](size_t b, size_t e) {
       if (i8) {
@@ -228,6 +271,41 @@ void FastBackend::MatMul(const float* x, int64_t m, const Matrix& w, float* y) {
     });
     return;
   }
+  if (w.layout == Layout::kPanels) {
+    const bool i8 = w.dtype == DType::kI8;
+    const int64_t kp = cpu::PanelCols(w.dtype, k);
+    const int64_t blocks = (m + cpu::kPanelRows - 1) / cpu::kPanelRows;
+    if (i8) {
+      xq_.resize(static_cast<size_t>(m * kp));
+      xs_.resize(static_cast<size_t>(m));
+      xsum_.resize(static_cast<size_t>(m));
+    } else {
+      xb_.resize(static_cast<size_t>(m * kp));
+    }
+    ForEachPart(blocks, [&](int64_t i, int64_t p) {
+      const auto [b0, b1] = Share(blocks, i, p, 1);
+      const int64_t r0 = b0 * cpu::kPanelRows, r1 = std::min(m, b1 * cpu::kPanelRows);
+      if (r0 >= r1) return;
+      if (i8) {
+        cpu::PanelRowsInt8(x, m, k, r0, r1, xq_.data(), xs_.data(), xsum_.data());
+      } else {
+        cpu::PanelRowsBf16(x, m, k, r0, r1, xb_.data());
+      }
+    });
+    // Column shares in multiples of 48 (the kernels' width): any split gives
+    // the same bits.
+    constexpr int64_t g = cpu::kPanelGroupCols;
+    ForEachPart((n + g - 1) / g, [&](int64_t i, int64_t p) {
+      const auto [n0, n1] = Share(n, i, p, g);
+      if (n0 >= n1) return;
+      if (i8) {
+        cpu::PanelMatMulInt8(xq_.data(), xs_.data(), xsum_.data(), m, w, n0, n1, y, n);
+      } else {
+        cpu::PanelMatMulBf16(xb_.data(), m, w, n0, n1, y, n);
+      }
+    });
+    return;
+  }
   if (w.dtype == DType::kI8) {
     xq_.resize(static_cast<size_t>(m * k));
     xs_.resize(static_cast<size_t>(m));
@@ -239,14 +317,9 @@ void FastBackend::MatMul(const float* x, int64_t m, const Matrix& w, float* y) {
         cpu::QuantizeRowsInt8(x, k, k, r0, r1, xq_.data(), xs_.data());
       }
     });
-    ForEachPart(n / 4, [&](int64_t i, int64_t p) {
+    ForEachPart(n / 4, [&](int64_t i, int64_t p) {  // tiers without VNNI (VNNI: panels)
       const auto [n0, n1] = Share(n, i, p, 4);
-      if (n0 >= n1) return;
-      if (vnni_) {
-        cpu::Avx512VnniMatMulInt8(xq_.data(), xs_.data(), m, k, w, n0, n1, y, n);
-      } else {
-        cpu::GenericMatMulInt8(xq_.data(), xs_.data(), m, k, w, n0, n1, y, n);
-      }
+      if (n0 < n1) cpu::GenericMatMulInt8(xq_.data(), xs_.data(), m, k, w, n0, n1, y, n);
     });
     return;
   }
@@ -342,11 +415,7 @@ void FastBackend::Attention(const float* q, int64_t tokens, const int64_t* posit
     return portable_->Attention(q, tokens, positions, segments, s, out);
   }
   // BF16 tiles when the precision allows it (not for the fp32 reference).
-  const int64_t group = s.n_heads / s.n_kv_heads;
-  if (isa_ == CpuIsa::kAmx && precision_ != Precision::kF32 && s.head_dim % 32 == 0 &&
-      group <= 32 && 32 % group == 0) {
-    return AmxAttention(q, tokens, positions, segments, s, out);
-  }
+  if (UsesBf16Attention(s)) return Bf16Attention(q, tokens, positions, segments, s, out);
   const int64_t blocks = (tokens + cpu::kAttentionQueryBlock - 1) / cpu::kAttentionQueryBlock;
   const int64_t items = s.n_kv_heads * blocks;  // kv-head major: equal work per kv head
   const size_t scratch = static_cast<size_t>(cpu::AttentionScratchFloats(s));
@@ -362,57 +431,156 @@ void FastBackend::Attention(const float* q, int64_t tokens, const int64_t* posit
   });
 }
 
-void FastBackend::AmxAttention(const float* q, int64_t tokens, const int64_t* positions,
-                               const std::vector<KvSegment>& segments, const AttentionShape& s,
-                               float* out) {
-  int64_t max_pos = -1, total = 0;
-  for (int64_t t = 0; t < tokens; ++t) max_pos = std::max(max_pos, positions[t]);
-  for (const auto& seg : segments) total += seg.len;
-  const int64_t n_keys = std::min(total, max_pos + 1);
-  if (n_keys <= 0) return portable_->Attention(q, tokens, positions, segments, s, out);
-  // Row pointers of the visible keys/values, then their BF16 tiles per kv head.
-  k_rows_.clear();
-  v_rows_.clear();
-  const int64_t kv_dim = s.n_kv_heads * s.head_dim;
-  for (const auto& seg : segments) {
-    for (int64_t j = 0; j < seg.len && static_cast<int64_t>(k_rows_.size()) < n_keys; ++j) {
-      k_rows_.push_back(seg.k + j * kv_dim);
-      v_rows_.push_back(seg.v + j * kv_dim);
+bool FastBackend::UsesBf16Attention(const AttentionShape& s) const {
+  const int64_t group = s.n_kv_heads > 0 ? s.n_heads / s.n_kv_heads : 0;
+  return (isa_ == CpuIsa::kAmx || bf16_dot_) && precision_ != Precision::kF32 &&
+         s.head_dim % 32 == 0 && s.n_kv_heads > 0 && s.n_heads % s.n_kv_heads == 0 && group <= 32 &&
+         32 % group == 0;
+}
+
+void FastBackend::Bf16Attention(const float* q, int64_t tokens, const int64_t* positions,
+                                const std::vector<KvSegment>& segments, const AttentionShape& s,
+                                float* out) {
+  const Bf16Query one{q, tokens, positions, &segments, out};
+  Bf16AttentionMany(&one, 1, s);
+}
+
+void FastBackend::AttentionBatch(const float* q, const std::vector<AttentionSequence>& seqs,
+                                 const AttentionShape& s, float* out) {
+  if (!UsesBf16Attention(s)) return Backend::AttentionBatch(q, seqs, s, out);
+  const int64_t qd = s.n_heads * s.head_dim;
+  std::vector<std::vector<int64_t>> pos(seqs.size());
+  std::vector<Bf16Query> queries(seqs.size());
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    pos[i].resize(static_cast<size_t>(seqs[i].tokens));
+    for (int64_t t = 0; t < seqs[i].tokens; ++t) pos[i][t] = seqs[i].start + t;
+    queries[i] = {q + seqs[i].row * qd, seqs[i].tokens, pos[i].data(), &seqs[i].segments,
+                  out + seqs[i].row * qd};
+  }
+  Bf16AttentionMany(queries.data(), static_cast<int64_t>(queries.size()), s);
+}
+
+void FastBackend::Bf16AttentionMany(const Bf16Query* queries, int64_t n, const AttentionShape& s) {
+  constexpr int64_t kKeys = 32;
+  const int64_t kv_dim = s.n_kv_heads * s.head_dim, per_block = cpu::Bf16KvBlockElements(s);
+  // 1. The key blocks each query reads (32 keys at absolute positions 32 b),
+  //    as slots of packed storage. A block of 32 consecutive rows of one
+  //    segment is packed once per call however many queries read it (the
+  //    shared constitution prefix of a batch); others get their own slot.
+  block_rows_.clear();  // per slot: 32 (k, v) row pointers, null past the keys
+  slot_of_rows_.clear();
+  std::vector<std::vector<int64_t>> slots(static_cast<size_t>(n));
+  std::vector<int64_t> n_keys(static_cast<size_t>(n), 0);
+  for (int64_t i = 0; i < n; ++i) {
+    const Bf16Query& qr = queries[i];
+    int64_t max_pos = -1, total = 0;
+    for (int64_t t = 0; t < qr.tokens; ++t) max_pos = std::max(max_pos, qr.positions[t]);
+    for (const auto& seg : *qr.segments) total += seg.len;
+    n_keys[i] = std::min(total, max_pos + 1);
+    size_t sg = 0;
+    int64_t base = 0;
+    for (int64_t j0 = 0; j0 < n_keys[i]; j0 += kKeys) {
+      const int64_t nk = std::min(kKeys, n_keys[i] - j0);
+      while (j0 >= base + (*qr.segments)[sg].len) base += (*qr.segments)[sg++].len;
+      const KvSegment& seg = (*qr.segments)[sg];
+      const bool whole = nk == kKeys && j0 + kKeys <= base + seg.len;
+      const float* first = seg.k + (j0 - base) * kv_dim;
+      if (whole) {
+        auto [it, fresh] = slot_of_rows_.emplace(first, static_cast<int64_t>(block_rows_.size()));
+        slots[i].push_back(it->second);
+        if (!fresh) continue;
+      } else {
+        slots[i].push_back(static_cast<int64_t>(block_rows_.size()));
+      }
+      BlockRows rows{};
+      size_t g = sg;
+      int64_t gb = base;
+      for (int64_t j = 0; j < nk; ++j) {
+        while (j0 + j >= gb + (*qr.segments)[g].len) gb += (*qr.segments)[g++].len;
+        rows.k[j] = (*qr.segments)[g].k + (j0 + j - gb) * kv_dim;
+        rows.v[j] = (*qr.segments)[g].v + (j0 + j - gb) * kv_dim;
+      }
+      rows.n = nk;
+      block_rows_.push_back(rows);
     }
   }
-  const int64_t kblocks = (n_keys + 31) / 32, per_block = cpu::AmxKvBlockElements(s);
-  kv_tiles_.resize(static_cast<size_t>(2 * s.n_kv_heads * kblocks * per_block));
+  // 2. Pack every slot for every kv head: K at [slot][kvh], then V.
+  const auto n_slots = static_cast<int64_t>(block_rows_.size());
+  kv_tiles_.resize(static_cast<size_t>(2 * n_slots * s.n_kv_heads * per_block));
   uint16_t* kt = kv_tiles_.data();
-  uint16_t* vt = kt + s.n_kv_heads * kblocks * per_block;
-  const int64_t pack_items = s.n_kv_heads * kblocks;
+  uint16_t* vt = kt + n_slots * s.n_kv_heads * per_block;
+  const int64_t pack_items = n_slots * s.n_kv_heads;
   ForEachPart(pack_items, [&](int64_t i, int64_t p) {
     const auto [a, b] = Share(pack_items, i, p, 1);
-    for (int64_t it = a; it < b;) {  // runs of blocks of one kv head
-      const int64_t kvh = it / kblocks, b0 = it % kblocks;
-      const int64_t b1 = std::min(kblocks, b0 + (b - it));
-      cpu::AmxPackKv(k_rows_.data(), v_rows_.data(), n_keys, s, kvh, b0, b1,
-                     kt + kvh * kblocks * per_block, vt + kvh * kblocks * per_block);
-      it += b1 - b0;
+    for (int64_t it = a; it < b; ++it) {
+      const BlockRows& r = block_rows_[static_cast<size_t>(it / s.n_kv_heads)];
+      cpu::PackKvBf16(r.k, r.v, r.n, s, it % s.n_kv_heads, 0, 1, kt + it * per_block,
+                      vt + it * per_block);
     }
   });
+  // 3. Attention: items (query, kv head, block of query rows), kv-head major
+  //    within each query; each reads its blocks through pointer lists.
+  const bool amx = isa_ == CpuIsa::kAmx;
   const int64_t per_item = 32 / (s.n_heads / s.n_kv_heads);
-  const int64_t qblocks = (tokens + per_item - 1) / per_item;
-  const int64_t items = s.n_kv_heads * qblocks;  // kv-head major
-  const size_t scratch = static_cast<size_t>(cpu::AmxAttentionScratchFloats(s));
-  ForEachPart(items, [&](int64_t i, int64_t p) {
-    const auto [a, b] = Share(items, i, p, 1);
-    float* sc = Scratch(i, scratch);
+  std::vector<int64_t> first_item(static_cast<size_t>(n + 1), 0);
+  size_t pointers = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t qblocks = n_keys[i] > 0 ? (queries[i].tokens + per_item - 1) / per_item : 0;
+    first_item[i + 1] = first_item[i] + s.n_kv_heads * qblocks;
+    pointers += slots[i].size() * static_cast<size_t>(s.n_kv_heads);
+  }
+  // Block pointers per (query, kv head): [query][kvh][block] for K, then V.
+  block_ptrs_.resize(2 * pointers);
+  std::vector<size_t> ptr_at(static_cast<size_t>(n), 0);
+  size_t at = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    ptr_at[i] = at;
+    const size_t nb = slots[i].size();
+    for (int64_t kvh = 0; kvh < s.n_kv_heads; ++kvh) {
+      for (size_t b = 0; b < nb; ++b) {
+        const int64_t off = (slots[i][b] * s.n_kv_heads + kvh) * per_block;
+        block_ptrs_[at + kvh * nb + b] = kt + off;
+        block_ptrs_[pointers + at + kvh * nb + b] = vt + off;
+      }
+    }
+    at += nb * static_cast<size_t>(s.n_kv_heads);
+  }
+  for (int64_t i = 0; i < n; ++i) {  // queries that see no key: the portable kernel (zeros)
+    if (n_keys[i] <= 0 && queries[i].tokens > 0) {
+      portable_->Attention(queries[i].q, queries[i].tokens, queries[i].positions,
+                           *queries[i].segments, s, queries[i].out);
+    }
+  }
+  const int64_t items = first_item[n];
+  const size_t scratch = static_cast<size_t>(amx ? cpu::AmxAttentionScratchFloats(s)
+                                                 : cpu::Bf16AttentionScratchFloats(s));
+  ForEachPart(items, [&](int64_t w, int64_t p) {
+    const auto [a, b] = Share(items, w, p, 1);
+    float* sc = Scratch(w, scratch);
+    int64_t i = 0;
     for (int64_t it = a; it < b; ++it) {
-      const int64_t kvh = it / qblocks, t0 = (it % qblocks) * per_item;
-      const int64_t t1 = std::min(tokens, t0 + per_item);
-      cpu::AmxAttentionBlock(q, positions, t0, t1, n_keys, kt + kvh * kblocks * per_block,
-                             vt + kvh * kblocks * per_block, s, kvh, out, sc);
+      while (it >= first_item[i + 1]) ++i;
+      const Bf16Query& qr = queries[i];
+      const int64_t qblocks = (qr.tokens + per_item - 1) / per_item;
+      const int64_t local = it - first_item[i];
+      const int64_t kvh = local / qblocks, t0 = (local % qblocks) * per_item;
+      const int64_t t1 = std::min(qr.tokens, t0 + per_item);
+      const size_t nb = slots[i].size();
+      const uint16_t* const* kb = block_ptrs_.data() + ptr_at[i] + kvh * nb;
+      const uint16_t* const* vb = kb + pointers;
+      if (amx) {
+        cpu::AmxAttentionBlock(qr.q, qr.positions, t0, t1, n_keys[i], kb, vb, s, kvh, qr.out, sc);
+      } else {
+        cpu::Avx512Bf16AttentionBlock(qr.q, qr.positions, t0, t1, n_keys[i], kb, vb, s, kvh, qr.out,
+                                      sc);
+      }
     }
   });
 }
 
 void FastBackend::GetRow(const Matrix& w, int64_t row, float* out) {
   if (w.layout == Layout::kTiled) return cpu::UnpackTiledRow(w, row, out);
+  if (w.layout == Layout::kPanels) return cpu::UnpackPanelRow(w, row, out);
   if (w.dtype == DType::kI8) {
     const int8_t* p = static_cast<const int8_t*>(w.data) + row * w.cols;
     for (int64_t c = 0; c < w.cols; ++c) out[c] = static_cast<float>(p[c]) * w.scales[row];

@@ -13,6 +13,7 @@
 #include <random>
 #include <string>
 
+#include "kernels/cpu/gemm.h"
 #include "kernels/kernels.h"
 
 namespace ccguard::kernels {
@@ -254,23 +255,34 @@ TEST_F(FastBackendTest, AttentionMatchesPortable) {
   }
 }
 
-// The AMX attention of the bf16/int8 precisions. Inputs are BF16 values and
+// The tiers whose bf16/int8 attention is computed in BF16 (AMX tiles, or
+// AVX-512 BF16 dot products).
+std::vector<CpuIsa> Bf16AttentionTiers() {
+  std::vector<CpuIsa> t;
+  if (DetectCpuIsa() >= CpuIsa::kAmx) t.push_back(CpuIsa::kAmx);
+  if (DetectCpuIsa() >= CpuIsa::kAvx512 && cpu::DetectCpuFeatures().avx512bf16) {
+    t.push_back(CpuIsa::kAvx512);
+  }
+  return t;
+}
+
+// The BF16 attention of the bf16/int8 precisions. Inputs are BF16 values and
 // head_dim 64 makes the 1/sqrt(head_dim) scale exact, so only the BF16
 // rounding of the softmax weights remains: |Δ| <= 2^-8 * max|v| + 1e-5. With
 // head_dim 128 the scaled queries are rounded too: 2^-5 * max|v|.
-TEST_F(FastBackendTest, AttentionBf16Tiles) {
-  if (DetectCpuIsa() < CpuIsa::kAmx) GTEST_SKIP() << "no AMX";
+TEST_F(FastBackendTest, AttentionBf16) {
+  if (Bf16AttentionTiers().empty()) GTEST_SKIP() << "no AMX and no AVX-512 BF16";
   struct Case {
     AttentionShape s;
     std::vector<int64_t> segs;
     int64_t tokens;
     double tol;  // times max|v|
   };
-  const Case cases[] = {{{16, 8, 64}, {40, 1}, 41, 0x1p-8},
-                        {{8, 8, 64}, {70, 33}, 33, 0x1p-8},
-                        {{16, 4, 64}, {5, 3, 30}, 20, 0x1p-8},
-                        {{16, 8, 128}, {900, 37}, 37, 0x1p-5},
-                        {{16, 8, 128}, {1}, 1, 0x1p-5}};
+  const Case cases[] = {
+      {{16, 8, 64}, {40, 1}, 41, 0x1p-8},    {{8, 8, 64}, {70, 33}, 33, 0x1p-8},
+      {{16, 4, 64}, {5, 3, 30}, 20, 0x1p-8}, {{16, 8, 128}, {900, 37}, 37, 0x1p-5},
+      {{16, 8, 128}, {1}, 1, 0x1p-5},        {{4, 2, 32}, {45, 20}, 20, 0x1p-5},
+      {{8, 4, 96}, {33, 31}, 31, 0x1p-5}};
   auto bf16 = [](std::vector<float> v) {
     for (auto& x : v) x = Bf16ToF32(F32ToBf16(x));
     return v;
@@ -295,12 +307,59 @@ TEST_F(FastBackendTest, AttentionBf16Tiles) {
     if (c.tokens > 2) pos[1] = 0;
     std::vector<float> a(static_cast<size_t>(c.tokens * qd)), b(a.size(), NAN);
     ref_->Attention(q.data(), c.tokens, pos.data(), segs, c.s, a.data());
-    auto be = MakeFastCpuBackend(&pool_, Precision::kBF16, CpuIsa::kAmx);
-    be->Attention(q.data(), c.tokens, pos.data(), segs, c.s, b.data());
-    for (size_t i = 0; i < a.size(); ++i) {
-      ASSERT_NEAR(b[i], a[i], c.tol * vmax + 1e-5)
-          << "heads " << c.s.n_heads << "/" << c.s.n_kv_heads << " dim " << c.s.head_dim << " at "
-          << i;
+    for (CpuIsa isa : Bf16AttentionTiers()) {
+      auto be = MakeFastCpuBackend(&pool_, Precision::kBF16, isa);
+      be->Attention(q.data(), c.tokens, pos.data(), segs, c.s, b.data());
+      for (size_t i = 0; i < a.size(); ++i) {
+        ASSERT_NEAR(b[i], a[i], c.tol * vmax + 1e-5)
+            << CpuIsaName(isa) << " heads " << c.s.n_heads << "/" << c.s.n_kv_heads << " dim "
+            << c.s.head_dim << " at " << i;
+      }
+    }
+  }
+}
+
+// A query row's attention output, bit for bit, does not depend on how its
+// keys are split into segments (a cached prefix, a session's earlier
+// chunks) or on which other rows are in the call, in every tier and
+// precision.
+TEST_F(FastBackendTest, AttentionRowsDoNotDependOnSegmentsOrBatch) {
+  const AttentionShape s{16, 8, 128};
+  const int64_t kvd = s.n_kv_heads * s.head_dim, qd = s.n_heads * s.head_dim;
+  const int64_t total = 301, tokens = 70;
+  const auto k = Random(static_cast<size_t>(total * kvd), 1, 2.f);
+  const auto v = Random(static_cast<size_t>(total * kvd), 2);
+  const auto q = Random(static_cast<size_t>(tokens * qd), 3, 2.f);
+  std::vector<int64_t> pos(static_cast<size_t>(tokens));
+  for (int64_t t = 0; t < tokens; ++t) pos[t] = total - tokens + t;
+  auto split = [&](std::vector<int64_t> lens) {
+    std::vector<KvSegment> segs;
+    int64_t at = 0;
+    for (int64_t l : lens) {
+      segs.push_back({k.data() + at * kvd, v.data() + at * kvd, l});
+      at += l;
+    }
+    return segs;
+  };
+  for (CpuIsa isa : Tiers()) {
+    if (isa < CpuIsa::kAvx512) continue;  // the portable kernels keep no blocks
+    for (Precision p : {Precision::kF32, Precision::kBF16}) {
+      auto be = MakeFastCpuBackend(&pool_, p, isa);
+      std::vector<float> whole(static_cast<size_t>(tokens * qd));
+      be->Attention(q.data(), tokens, pos.data(), split({total}), s, whole.data());
+      for (const auto& lens : {std::vector<int64_t>{231, 70}, std::vector<int64_t>{7, 30, 1, 263},
+                               std::vector<int64_t>{100, 0, 201}}) {
+        std::vector<float> got(whole.size(), NAN);
+        be->Attention(q.data(), tokens, pos.data(), split(lens), s, got.data());
+        EXPECT_EQ(std::memcmp(got.data(), whole.data(), got.size() * 4), 0)
+            << Name(isa, p) << " segments " << lens.size();
+      }
+      for (int64_t t : {int64_t{0}, int64_t{33}, tokens - 1}) {  // one row alone
+        std::vector<float> one(static_cast<size_t>(qd), NAN);
+        be->Attention(q.data() + t * qd, 1, pos.data() + t, split({231, 70}), s, one.data());
+        EXPECT_EQ(std::memcmp(one.data(), whole.data() + t * qd, one.size() * 4), 0)
+            << Name(isa, p) << " row " << t;
+      }
     }
   }
 }

@@ -84,14 +84,49 @@ void Avx512MatMulF32(const float* x, int64_t m, const Matrix& w, int64_t n0, int
 // of 32), w row-major BF16. Needs avx512bf16 (present at the kAmx tier).
 void Avx512MatMulBf16(const uint16_t* xb, int64_t m, int64_t kp, const Matrix& w, int64_t n0,
                       int64_t n1, float* y, int64_t ldy);
-// AVX-512 VNNI: xq/sx from QuantizeRowsInt8 (row stride kp >= K), w row-major
-// I8 with scales. The same bits as GenericMatMulInt8. Needs avx512vnni.
-void Avx512VnniMatMulInt8(const int8_t* xq, const float* sx, int64_t m, int64_t kp, const Matrix& w,
-                          int64_t n0, int64_t n1, float* y, int64_t ldy);
 void Avx512QuantizeRowsInt8(const float* x, int64_t k, int64_t kp, int64_t i0, int64_t i1,
                             int8_t* q, float* scale);
 void Avx512RoundRowsBf16(const float* x, int64_t k, int64_t kp, int64_t i0, int64_t i1,
                          uint16_t* xb);
+
+// ---- Column panels (AVX-512 BF16 / VNNI without AMX; gemm_panels.cc) ----------
+// Made by PackPanels* at load. Output columns (weight rows) in panels of
+// kPanelWidth, rows padded with zeros; K padded to kp = PanelCols(dtype, K)
+// (a multiple of G = 2 for BF16, 4 for I8) with zeros. Element (r, c) at
+// (r / 16) * 16 kp + (c / G) * 16 G + (r % 16) * G + c % G: each step of G
+// values of K holds one 64-byte vector of the panel's 16 columns, the order
+// vdpbf16ps / vpdpbusd read. I8 panels hold w + 128 as unsigned bytes
+// (padding: 128) and per-row scales (Matrix::scales).
+constexpr int64_t kPanelWidth = 16;
+// Micro-kernel shape and K blocking, chosen by measurement on Zen 5 (2
+// threads, M = 512, the Qwen3-1.7B shapes): 8 x 3 and 6 x 4 and 4 x 6 were
+// level, 12 x 2 spilled; K blocks of 1024 (BF16) / 2048 (I8) values, 96 KiB
+// of panels in L2, beat 256/512 (L1) by ~15 % (fewer accumulator round trips).
+constexpr int64_t kPanelRows = 8;    // activation rows per micro-kernel block
+constexpr int kPanelsPerKernel = 3;  // weight panels per micro-kernel
+constexpr int64_t kPanelGroupCols = kPanelWidth * kPanelsPerKernel;
+constexpr int64_t kBf16KBlock = 1024;  // K per pass of the BF16 kernels
+constexpr int64_t kInt8KBlock = 2048;  // K per pass of the I8 kernels
+int64_t PanelCols(DType dtype, int64_t cols);
+int64_t PanelBytes(DType dtype, int64_t rows, int64_t cols);
+// Panels [p0, p1) of w (row-major F32/BF16/F16), rounded to BF16 / quantized
+// per row like PackTilesInt8 (scales for rows [16 p0, 16 p1)).
+void PackPanelsBf16(const Matrix& w, int64_t p0, int64_t p1, uint16_t* out);
+void PackPanelsInt8(const Matrix& w, int64_t p0, int64_t p1, uint8_t* out, float* scales);
+void UnpackPanelRow(const Matrix& w, int64_t row, float* out);
+// Activations for the panel kernels: rows [r0, r1) of x[m, k] (r0 a
+// multiple of kPanelRows) rounded to BF16 / quantized per row (QuantizeRowsInt8,
+// with sum[i] = the sum of row i's quantized values), interleaved by blocks
+// of kPanelRows rows; out holds m * PanelCols(dtype, k) elements.
+void PanelRowsBf16(const float* x, int64_t m, int64_t k, int64_t r0, int64_t r1, uint16_t* out);
+void PanelRowsInt8(const float* x, int64_t m, int64_t k, int64_t r0, int64_t r1, int8_t* out,
+                   float* scale, int32_t* sum);
+// y[i, j] for i < m, j in [n0, n1) (n0 a multiple of 48): bit for bit the
+// same whatever m, n0, n1 are (see gemm_panels.cc). Need avx512bf16 / avx512vnni.
+void PanelMatMulBf16(const uint16_t* xp, int64_t m, const Matrix& w, int64_t n0, int64_t n1,
+                     float* y, int64_t ldy);
+void PanelMatMulInt8(const int8_t* xp, const float* sx, const int32_t* xsum, int64_t m,
+                     const Matrix& w, int64_t n0, int64_t n1, float* y, int64_t ldy);
 
 // ---- AMX ------------------------------------------------------------------------
 // n0 must be a multiple of 32. xb: RoundRowsBf16 with m padded to a multiple

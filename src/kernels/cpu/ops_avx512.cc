@@ -25,12 +25,13 @@ struct RowState {
   float sum;
 };
 
-// One key block (transposed keys kt[d * 16 + j], values v rows of stride
-// kv_dim, nk keys, the first at absolute position `first`) against RB query
-// rows: scores, online-softmax update and P·V for each row that sees at
-// least one key of the block. RB rows share every load of kt and v.
+// One key block (transposed keys kt[d * 16 + j], value rows v[j], nk keys,
+// the first at absolute position `first`) against RB query rows: scores,
+// online-softmax update and P·V for each row that sees at least one key of
+// the block. RB rows share every load of kt and v; each row's arithmetic is
+// the same whatever RB is.
 template <int RB>
-void BlockRows(const float* qs, const int64_t* pos, const float* kt, const float* v, int64_t kv_dim,
+void BlockRows(const float* qs, const int64_t* pos, const float* kt, const float* const* v,
                int64_t nk, int64_t first, int64_t hd, float* acc, RowState* st) {
   int64_t nv[RB];
   int64_t nv_max = 0;
@@ -85,7 +86,7 @@ void BlockRows(const float* qs, const int64_t* pos, const float* kt, const float
                   : _mm512_setzero_ps();
     }
     for (int64_t j = 0; j < nv_max; ++j) {
-      const float* vr = v + j * kv_dim + d;
+      const float* vr = v[j] + d;
       const __m512 v0 = _mm512_loadu_ps(vr);
       const __m512 v1 = two ? _mm512_loadu_ps(vr + 16) : _mm512_setzero_ps();
 #pragma GCC unroll 4
@@ -137,28 +138,37 @@ void Avx512AttentionBlock(const float* q, const int64_t* positions, int64_t t0, 
     pos[r] = positions[t];
     if (positions[t] > max_pos) max_pos = positions[t];
   }
-  int64_t base = 0;  // absolute position of the segment's first key
-  for (int64_t sg = 0; sg < n_segments && base <= max_pos; base += segments[sg].len, ++sg) {
-    const KvSegment& seg = segments[sg];
-    for (int64_t j0 = 0; j0 < seg.len && base + j0 <= max_pos; j0 += 16) {
-      const int64_t nk = seg.len - j0 < 16 ? seg.len - j0 : 16;
-      const float* kb = seg.k + j0 * kv_dim + kvh * hd;
-      const float* vb = seg.v + j0 * kv_dim + kvh * hd;
-      for (int64_t d = 0; d < hd; d += 16) {
-        __m512 blk[16];
-        for (int64_t j = 0; j < 16; ++j) {
-          blk[j] = j < nk ? _mm512_loadu_ps(kb + j * kv_dim + d) : _mm512_setzero_ps();
-        }
-        Transpose16(blk);
-        for (int64_t i = 0; i < 16; ++i) _mm512_storeu_ps(kt + (d + i) * 16, blk[i]);
+  // Key blocks start at absolute positions 0, 16, 32, ... whatever the
+  // segments are (a block may span two), so a row's online softmax visits
+  // the same blocks with or without a shared prefix cache, alone or batched.
+  int64_t total = 0;
+  for (int64_t sg = 0; sg < n_segments; ++sg) total += segments[sg].len;
+  const int64_t n_keys = total < max_pos + 1 ? total : max_pos + 1;
+  const float* krow[16];
+  const float* vrow[16];
+  int64_t sg = 0, base = 0;  // segment of the next key and its first position
+  for (int64_t j0 = 0; j0 < n_keys; j0 += 16) {
+    const int64_t nk = n_keys - j0 < 16 ? n_keys - j0 : 16;
+    for (int64_t j = 0; j < nk; ++j) {
+      while (j0 + j >= base + segments[sg].len) base += segments[sg++].len;
+      const int64_t off = (j0 + j - base) * kv_dim + kvh * hd;
+      krow[j] = segments[sg].k + off;
+      vrow[j] = segments[sg].v + off;
+    }
+    for (int64_t d = 0; d < hd; d += 16) {
+      __m512 blk[16];
+      for (int64_t j = 0; j < 16; ++j) {
+        blk[j] = j < nk ? _mm512_loadu_ps(krow[j] + d) : _mm512_setzero_ps();
       }
-      int64_t r = 0;
-      for (; r + 4 <= rows; r += 4) {
-        BlockRows<4>(qs + r * hd, pos + r, kt, vb, kv_dim, nk, base + j0, hd, acc + r * hd, st + r);
-      }
-      for (; r < rows; ++r) {
-        BlockRows<1>(qs + r * hd, pos + r, kt, vb, kv_dim, nk, base + j0, hd, acc + r * hd, st + r);
-      }
+      Transpose16(blk);
+      for (int64_t i = 0; i < 16; ++i) _mm512_storeu_ps(kt + (d + i) * 16, blk[i]);
+    }
+    int64_t r = 0;
+    for (; r + 4 <= rows; r += 4) {
+      BlockRows<4>(qs + r * hd, pos + r, kt, vrow, nk, j0, hd, acc + r * hd, st + r);
+    }
+    for (; r < rows; ++r) {
+      BlockRows<1>(qs + r * hd, pos + r, kt, vrow, nk, j0, hd, acc + r * hd, st + r);
     }
   }
   for (int64_t r = 0; r < rows; ++r) {
