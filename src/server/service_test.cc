@@ -31,6 +31,8 @@ TEST(ServiceTest, NotReadyUntilLoaded) {
   ASSERT_TRUE(s.LoadWithEngine(testing::TinyEngine()).ok());
   EXPECT_EQ(s.Ready().status, 200);
   EXPECT_EQ(s.Ready().body["constitutions"][0], "ccguard-default");
+  EXPECT_EQ(s.Ready().body["compute"], "fp32");  // EngineOptions' default
+  EXPECT_NE(s.Ready().body["backend"].get<std::string>().find("fp32"), std::string::npos);
 }
 
 TEST(ServiceTest, ClassifyOneItemAndABatch) {

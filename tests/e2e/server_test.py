@@ -263,6 +263,12 @@ class EndpointsTest(ServerTestCase):
         status, body, _ = jrequest(self.port, "GET", "/readyz")
         self.assertEqual(status, 200)
         self.assertEqual(body["constitutions"], ["ccguard-default"])
+        # No --compute given: bf16 where the CPU has native BF16, else fp32.
+        flags = open("/proc/cpuinfo").read()
+        native = (" amx_bf16" in flags or " avx512_bf16" in flags) and \
+            os.environ.get("CCGUARD_CPU_ISA") not in ("generic", "avx2")
+        self.assertEqual(body["compute"], "bf16" if native else "fp32")
+        self.assertIn(body["compute"], body["backend"])
         jrequest(self.port, "POST", "/v1/classify", {"prompt": "warm the metrics"})
         status, headers, data = request(self.port, "GET", "/metrics")
         self.assertEqual(status, 200)
