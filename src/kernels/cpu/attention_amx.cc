@@ -24,17 +24,13 @@
 
 #include "kernels/cpu/amx_tiles.h"
 #include "kernels/cpu/simd_inline.h"
+#include "kernels/cpu/softmax_bf16_inline.h"
 
 namespace ccguard::kernels::cpu {
 namespace {
 
 constexpr int64_t kRows = 32;  // query rows per block
 constexpr int64_t kKeys = 32;  // keys per block
-
-struct RowState {
-  float max;
-  float sum;
-};
 
 }  // namespace
 
@@ -116,31 +112,7 @@ void AmxAttentionBlock(const float* q, const int64_t* positions, int64_t t0, int
         _mm512_storeu_si512(pb + r * kKeys, _mm512_setzero_si512());
         continue;
       }
-      const __mmask16 m0 = static_cast<__mmask16>(nv >= 16 ? 0xffff : (1u << nv) - 1);
-      const __mmask16 m1 = static_cast<__mmask16>(nv >= 32  ? 0xffff
-                                                  : nv > 16 ? (1u << (nv - 16)) - 1
-                                                            : 0);
-      const __m512 ninf = _mm512_set1_ps(-INFINITY);
-      const __m512 s0 = _mm512_mask_loadu_ps(ninf, m0, sc + r * kKeys);
-      const __m512 s1 = _mm512_mask_loadu_ps(ninf, m1, sc + r * kKeys + 16);
-      const float bmax = _mm512_reduce_max_ps(_mm512_max_ps(s0, s1));
-      if (bmax > st[r].max) {
-        if (st[r].max != -INFINITY) {
-          const float c = std::exp(st[r].max - bmax);
-          st[r].sum *= c;
-          const __m512 vc = _mm512_set1_ps(c);
-          for (int64_t d = 0; d < hd; d += 16) {
-            _mm512_storeu_ps(acc + r * hd + d,
-                             _mm512_mul_ps(_mm512_loadu_ps(acc + r * hd + d), vc));
-          }
-        }
-        st[r].max = bmax;
-      }
-      const __m512 vmax = _mm512_set1_ps(st[r].max);
-      const __m512 e0 = _mm512_maskz_mov_ps(m0, Exp(_mm512_sub_ps(s0, vmax)));
-      const __m512 e1 = _mm512_maskz_mov_ps(m1, Exp(_mm512_sub_ps(s1, vmax)));
-      st[r].sum += _mm512_reduce_add_ps(_mm512_add_ps(e0, e1));
-      _mm512_storeu_si512(pb + r * kKeys, (__m512i)_mm512_cvtne2ps_pbh(e1, e0));
+      SoftmaxRowBf16(sc + r * kKeys, nv, hd, acc + r * hd, st + r, pb + r * kKeys);
     }
     // acc += P·V on tiles.
     _tile_loadd(4, pb, kKeys * 2);

@@ -27,6 +27,7 @@
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")
 
 #include "kernels/cpu/simd_inline.h"
+#include "kernels/cpu/softmax_bf16_inline.h"
 
 namespace ccguard::kernels::cpu {
 namespace {
@@ -41,11 +42,6 @@ inline __m512i ToBf16(const float* p, __mmask16 lo, __mmask16 hi) {
   return (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, p + 16),
                                       _mm512_maskz_loadu_ps(lo, p));
 }
-
-struct RowState {
-  float max;
-  float sum;
-};
 
 // Scores of rows [r0, r0 + R) of qb (BF16, row stride hd) against one K
 // block: sc[r][32].
@@ -218,32 +214,7 @@ void Avx512Bf16AttentionBlock(const float* q, const int64_t* positions, int64_t 
         _mm512_storeu_si512(pb + r * 16, _mm512_setzero_si512());
         continue;
       }
-      const __mmask16 m0 = static_cast<__mmask16>(nv >= 16 ? 0xffff : (1u << nv) - 1);
-      const __mmask16 m1 = static_cast<__mmask16>(nv >= 32  ? 0xffff
-                                                  : nv > 16 ? (1u << (nv - 16)) - 1
-                                                            : 0);
-      const __m512 ninf = _mm512_set1_ps(-INFINITY);
-      const __m512 s0 = _mm512_mask_loadu_ps(ninf, m0, sc + r * kKeys);
-      const __m512 s1 = _mm512_mask_loadu_ps(ninf, m1, sc + r * kKeys + 16);
-      const float bmax = _mm512_reduce_max_ps(_mm512_max_ps(s0, s1));
-      if (bmax > st[r].max) {
-        if (st[r].max != -INFINITY) {
-          const float c = std::exp(st[r].max - bmax);
-          st[r].sum *= c;
-          const __m512 vc = _mm512_set1_ps(c);
-          for (int64_t d = 0; d < hd; d += 16) {
-            _mm512_storeu_ps(acc + r * hd + d,
-                             _mm512_mul_ps(_mm512_loadu_ps(acc + r * hd + d), vc));
-          }
-        }
-        st[r].max = bmax;
-      }
-      const __m512 vmax = _mm512_set1_ps(st[r].max);
-      const __m512 e0 = _mm512_maskz_mov_ps(m0, Exp(_mm512_sub_ps(s0, vmax)));
-      const __m512 e1 = _mm512_maskz_mov_ps(m1, Exp(_mm512_sub_ps(s1, vmax)));
-      st[r].sum += _mm512_reduce_add_ps(_mm512_add_ps(e0, e1));
-      // 32-bit lane p: keys 2p and 2p + 1 in BF16.
-      _mm512_storeu_si512(pb + r * 16, (__m512i)_mm512_cvtne2ps_pbh(e1, e0));
+      SoftmaxRowBf16(sc + r * kKeys, nv, hd, acc + r * hd, st + r, pb + r * 16);
     }
     // acc += P·V.
     for (int64_t e = 0; e < hd / 16; e += 4) {
