@@ -181,11 +181,18 @@ class Check:
         base = os.path.join(self.fix, "tiny-a", "base")
         adapter = os.path.join(self.fix, "tiny-a", "adapter")
         got = {}
-        for dev, comp in [("cpu", "fp32"), ("cuda", "fp32"), ("cuda", "bf16"), ("cuda:0", "int8")]:
+        for dev, comp in [("cpu", "fp32"), ("cuda", "fp32"), ("cuda", "bf16"), ("cuda", "auto"),
+                          ("cuda:0", "int8")]:
             rc, so, se, _ = self.run(f"classify {dev} {comp}", [
                 self.ccguard, "classify", "--model", base, "--adapter", adapter, "--device", dev,
                 "--compute", comp, "--json", "How do I kill a Python process?"], timeout=120)
             got[f"{dev}/{comp}"] = json.loads(so)["p_unsafe"] if rc == 0 else {"rc": rc, "error": se.strip()[-300:]}
+        # auto is bf16 on a GPU (the same bits); int8 has no CUDA kernels and must be refused by name.
+        if got["cuda/auto"] != got["cuda/bf16"]:
+            raise RuntimeError(f"--compute auto on cuda gave {got['cuda/auto']}, bf16 {got['cuda/bf16']}")
+        int8 = got["cuda:0/int8"]
+        if not (isinstance(int8, dict) and "int8 is not available on CUDA" in int8["error"]):
+            raise RuntimeError(f"--compute int8 on cuda was not refused with a clear error: {int8}")
         return {"p_unsafe": got}
 
     def serve(self):
@@ -295,6 +302,20 @@ class Check:
             raise RuntimeError(se.strip()[-800:])
         return json.loads(so.strip().splitlines()[-1])
 
+    def stream_sessions(self):
+        """`ccguard bench --stream` on the GPU: one session's append cost, then 16 concurrent
+        sessions (their appends share forward passes; each last score must equal the one-shot one)."""
+        res = {}
+        for name, extra in [("single", []), ("sessions_16", ["--sessions", "16"])]:
+            args = [self.ccguard, "bench", "--device", "cuda", "--compute", "bf16", "--json", "--stream",
+                    "--tokenizer", os.path.join(self.fix, "tiny-a", "base"), "--cache", self.cache] + extra
+            rc, so, se, _ = self.run(f"stream {name}", args, timeout=240)
+            print(se[-2000:], flush=True)
+            if rc != 0:
+                raise RuntimeError(f"{name}: " + se.strip()[-800:])
+            res[name] = json.loads(so.strip().splitlines()[-1])
+        return res
+
     def ccguard_scores(self, compute, n):
         out = os.path.join(self.work, f"ccguard_{compute}.jsonl")
         rc, so, se, dt = self.run(f"score {compute}", [
@@ -363,6 +384,7 @@ class Check:
         if rm["ok"]:
             n = 512 if self.full else 128
             b = self.step("bench", lambda: self.bench(not self.full))
+            self.step("stream_sessions", self.stream_sessions)
             if not self.reference_runs:
                 self.save()
                 return self.finish()
@@ -393,12 +415,15 @@ class Check:
         return 0 if ok else 1
 
 
+ONLY_STEPS = ("gpu_tests", "cli_smoke", "serve", "random_model", "stream_sessions")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("bundle", help="folder made by scripts/gpu-bundle.sh")
     ap.add_argument("out", help="JSON file to write")
     ap.add_argument("--full", action="store_true", help="add the full throughput runs")
-    ap.add_argument("--only", help="run only these steps (comma-separated: gpu_tests, cli_smoke, serve)")
+    ap.add_argument("--only", help="run only these steps (comma-separated: gpu_tests, cli_smoke, serve, random_model, stream_sessions)")
     ap.add_argument("--no-reference", action="store_true",
                     help="skip the hf_reference.py runs (GPU tests and ccguard bench only)")
     a = ap.parse_args()
@@ -409,9 +434,12 @@ def main():
             return 2
     only = [s for s in (a.only or "").split(",") if s]
     for s in only:
-        if s not in ("gpu_tests", "cli_smoke", "serve"):
-            print(f"gpu-check: --only takes gpu_tests, cli_smoke, serve; not {s}", file=sys.stderr)
+        if s not in ONLY_STEPS:
+            print(f"gpu-check: --only takes {', '.join(ONLY_STEPS)}; not {s}", file=sys.stderr)
             return 2
+    if "stream_sessions" in only and "random_model" not in only[:only.index("stream_sessions")]:
+        print("gpu-check: stream_sessions needs random_model before it", file=sys.stderr)
+        return 2
     return Check(a.bundle, a.out, a.full, not a.no_reference, only).main()
 
 

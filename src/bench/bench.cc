@@ -422,6 +422,7 @@ Status Run(BenchOptions o) {
     so.adapter_dir = adapter_dir;
     so.threads = o.threads;
     so.compute = o.compute;
+    so.device = o.device;
     so.json = o.json;
     so.repeats = o.repeats;
     so.sessions = o.sessions;

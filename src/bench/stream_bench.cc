@@ -77,6 +77,7 @@ Status RunConcurrentSessions(const StreamBenchOptions& o) {
   eo.adapter_dir = o.adapter_dir;
   eo.threads = o.threads;
   eo.compute = o.compute;
+  eo.device = o.device;
   std::fprintf(stderr, "stream bench (%d sessions): loading %s\n", o.sessions, o.model_dir.c_str());
   CCG_ASSIGN_OR_RETURN(std::shared_ptr<Engine> engine, Engine::Create(eo));
   CCG_ASSIGN_OR_RETURN(std::unique_ptr<Classifier> cl,
@@ -162,6 +163,7 @@ Status RunConcurrentSessions(const StreamBenchOptions& o) {
   if (o.json) {
     Json j = {{"compute", o.compute},
               {"backend", engine->model().backend_name()},
+              {"device", engine->model().device()},
               {"threads", threads_used},
               {"sessions", n},
               {"response_tokens", kResponseTokens},
@@ -206,7 +208,10 @@ Status RunStreamBench(const StreamBenchOptions& o) {
   eo.adapter_dir = adapter_dir;
   eo.threads = o.threads;
   eo.compute = o.compute;
-  eo.max_batch_tokens = 1 << 20;  // one forward for the one-shot exchange
+  eo.device = o.device;
+  // One forward for the one-shot exchange (constitution + prompt + the
+  // 600-token response: under 2k tokens), small enough to plan on a GPU.
+  eo.max_batch_tokens = 1 << 14;
   std::fprintf(stderr, "stream bench: loading %s\n", model_dir.c_str());
   CCG_ASSIGN_OR_RETURN(std::shared_ptr<Engine> engine, Engine::Create(eo));
   auto classifier = Classifier::Create(engine, Constitution::Default(), std::nullopt);
@@ -298,6 +303,7 @@ Status RunStreamBench(const StreamBenchOptions& o) {
               {"threads", o.threads},
               {"compute", o.compute},
               {"backend", engine->model().backend_name()},
+              {"device", engine->model().device()},
               {"repeats", kRepeats},
               {"prompt_tokens", static_cast<int64_t>(empty_ids->size())},
               {"response_tokens", kResponseTokens},

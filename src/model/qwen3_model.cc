@@ -159,7 +159,8 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
           std::to_string(options.max_batch_tokens + 2048) + " positions " + gib(need.kv) +
           ", workspace for " + std::to_string(options.max_batch_tokens) + " tokens a pass " +
           gib(need.workspace) + ") and " + gib(free_bytes) +
-          " GiB are free; lower --max-batch-tokens or use --compute bf16");
+          " GiB are free; lower --max-batch-tokens" +
+          (m->backend_->precision() == kernels::Precision::kF32 ? " or use --compute bf16" : ""));
     }
   }
   const WeightStore& st = *m->store_;

@@ -84,6 +84,17 @@ class DeviceFlagTest(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertRegex(p.stderr.decode(), r"CUDA|cuda:7")
 
+    def test_stream_bench_runs_where_it_is_told(self):
+        # --stream once ignored --device and measured the CPU instead.
+        if gpu_visible():
+            self.skipTest("a GPU is visible: scripts/gpu-check.sh runs the stream bench there")
+        for extra in ([], ["--sessions", "2"]):
+            p = subprocess.run([BIN, "bench", "--model", BASE, "--adapter", ADAPTER, "--stream",
+                                "--device", "cuda", "--compute", "bf16"] + extra,
+                               capture_output=True, timeout=300)
+            self.assertEqual(p.returncode, 1, p.stderr.decode())
+            self.assertRegex(p.stderr.decode(), r"built without CUDA|no usable CUDA device|no CUDA device")
+
 
 class BundleTest(unittest.TestCase):
     def test_bundle_layout_and_size(self):
