@@ -5,6 +5,7 @@ pkgs=(build-essential cmake pkg-config xz-utils git
       nlohmann-json3-dev libpcre2-dev libutf8proc-dev libcli11-dev libfmt-dev
       libcpp-httplib-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
       libgtest-dev libgmock-dev libbenchmark-dev clang-format python3 patchelf
+      clang libclang-rt-14-dev  # the libFuzzer targets (the "fuzz" preset)
       libdnnl-dev)  # oneDNN: only tools/gemm_bench, the GEMM comparison of docs/performance.md
 missing=()
 for p in "${pkgs[@]}"; do

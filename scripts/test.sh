@@ -3,6 +3,8 @@
 # with unit, golden-parity and end-to-end tests, then the unit tests (label
 # "unit": every GoogleTest program, golden parity included) again under
 # AddressSanitizer + UndefinedBehaviorSanitizer.
+# Then the libFuzzer targets are built (the "fuzz" preset, clang) and each
+# runs briefly on its seeds (scripts/fuzz.sh runs them long).
 #   scripts/test.sh            everything
 #   scripts/test.sh --fast     release build and tests only (no sanitizers)
 set -euo pipefail
@@ -27,5 +29,8 @@ if [ "${1:-}" != "--fast" ]; then
   cmake --build --preset asan -j"$jobs" --target unit_tests
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --preset asan -L unit
+
+  phase "libFuzzer targets (clang): build and a short run each"
+  bash scripts/fuzz.sh 15
 fi
 echo "all tests passed (in $((SECONDS - start)) s)"

@@ -333,7 +333,9 @@ Result<ClassifyRun> ScoreAllUncached(Classifier& cl, const std::vector<Item>& it
     CCG_RETURN_IF_ERROR(engine.ForwardLabels(batch, {cl.safe_token(), cl.unsafe_token()}, &stats));
     for (size_t b = 0; b < batch.size(); ++b) {
       const int64_t n = static_cast<int64_t>(seqs[first + b].size());
-      r.p_unsafe.push_back(cl.ScoreFromLabels(stats[b][0], stats[b][1], stats[b][2], n).p_unsafe);
+      CCG_ASSIGN_OR_RETURN(ItemScore s,
+                           cl.ScoreFromLabels(stats[b][0], stats[b][1], stats[b][2], n));
+      r.p_unsafe.push_back(s.p_unsafe);
       r.tokens += n;
     }
   }

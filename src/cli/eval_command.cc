@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <set>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/loader.h"
@@ -38,62 +39,149 @@ struct Suite {
   std::vector<std::vector<std::string>> more_paths;
 };
 
+// Typed fields of a suite object; every error names the field ("datasets[2].text_column").
+class Fields {
+ public:
+  Fields(const Json& j, std::string where) : j_(j), where_(std::move(where)) {}
+  bool has(const char* key) const { return j_.contains(key); }
+  Status Error(const char* key, const std::string& what) const {
+    return Status::InvalidArgument(where_ + key + " " + what);
+  }
+  Result<std::string> String(const char* key, std::string def = {}) const {
+    auto it = j_.find(key);
+    if (it == j_.end()) return def;
+    if (!it->is_string()) return Error(key, "must be a string, got " + Brief(*it));
+    return it->get<std::string>();
+  }
+  Result<std::vector<std::string>> Strings(const char* key, bool one_allowed) const {
+    std::vector<std::string> out;
+    auto it = j_.find(key);
+    if (it == j_.end()) return out;
+    if (one_allowed && it->is_string()) return std::vector<std::string>{it->get<std::string>()};
+    if (!it->is_array()) {
+      return Error(key, std::string("must be ") + (one_allowed ? "a string or " : "") +
+                            "a list of strings, got " + Brief(*it));
+    }
+    for (const auto& e : *it) {
+      if (!e.is_string()) return Error(key, "must hold strings only, got " + Brief(e));
+      out.push_back(e.get<std::string>());
+    }
+    return out;
+  }
+  Result<double> Number(const char* key, double def, double lo, double hi) const {
+    auto it = j_.find(key);
+    if (it == j_.end()) return def;
+    if (!it->is_number()) return Error(key, "must be a number, got " + Brief(*it));
+    const double v = it->get<double>();
+    if (!(v >= lo && v <= hi)) {
+      return Error(key, "must be in [" + Fmt(lo) + ", " + Fmt(hi) + "], got " + Brief(*it));
+    }
+    return v;
+  }
+  Result<uint64_t> Unsigned(const char* key, uint64_t def, uint64_t lo) const {
+    auto it = j_.find(key);
+    if (it == j_.end()) return def;
+    if (!it->is_number_unsigned() || it->get<uint64_t>() < lo) {
+      return Error(key, "must be an integer >= " + std::to_string(lo) + ", got " + Brief(*it));
+    }
+    return it->get<uint64_t>();
+  }
+  // Keys other than `known` are refused (a typo must not be ignored).
+  Status OnlyKeys(std::initializer_list<const char*> known) const {
+    for (auto it = j_.begin(); it != j_.end(); ++it) {
+      bool ok = false;
+      for (const char* k : known) ok = ok || it.key() == k;
+      if (!ok) return Status::InvalidArgument(where_ + it.key() + " is not a known field");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  static std::string Brief(const Json& v) {
+    std::string d = DumpJson(v);
+    return d.size() > 60 ? d.substr(0, 60) + "..." : d;
+  }
+  static std::string Fmt(double v) {
+    std::ostringstream o;
+    o << v;
+    return o.str();
+  }
+  const Json& j_;
+  const std::string where_;
+};
+
 Result<Suite> ReadSuite(const std::string& path, std::optional<size_t> max_per_dataset) {
   CCG_ASSIGN_OR_RETURN(Json j, ReadJsonFile(path));
   Suite s;
-  try {
-    if (!j.is_object() || !j.contains("datasets") || !j["datasets"].is_array()) {
-      return Status::InvalidArgument(path +
-                                     ": a suite is {\"datasets\": [...], \"threshold\"?, "
-                                     "\"seed\"?, \"sweep_on\"?}");
+  if (!j.is_object() || !j.contains("datasets") || !j["datasets"].is_array()) {
+    return Status::InvalidArgument(path +
+                                   ": a suite is {\"datasets\": [...], \"threshold\"?, "
+                                   "\"seed\"?, \"sweep_on\"?}");
+  }
+  const Fields top(j, path + ": ");
+  CCG_RETURN_IF_ERROR(top.OnlyKeys({"datasets", "threshold", "seed", "sweep_on"}));
+  CCG_ASSIGN_OR_RETURN(s.threshold, top.Number("threshold", 0.5, 0.0, 1.0));
+  CCG_ASSIGN_OR_RETURN(s.seed, top.Unsigned("seed", 0, 0));
+  CCG_ASSIGN_OR_RETURN(s.sweep_on, top.String("sweep_on"));
+  if (j["datasets"].empty()) return Status::InvalidArgument(path + ": \"datasets\" is empty");
+  const fs::path base = fs::path(path).parent_path();
+  std::set<std::string> names;
+  for (size_t i = 0; i < j["datasets"].size(); ++i) {
+    const Json& d = j["datasets"][i];
+    const std::string where = path + ": datasets[" + std::to_string(i) + "]";
+    if (!d.is_object() || !d.contains("kind") || !d.contains("path")) {
+      return Status::InvalidArgument(where + " needs \"kind\" and \"path\"");
     }
-    s.threshold = j.value("threshold", 0.5);
-    s.seed = j.value("seed", uint64_t{0});
-    s.sweep_on = j.value("sweep_on", std::string());
-    const fs::path base = fs::path(path).parent_path();
-    std::set<std::string> names;
-    for (size_t i = 0; i < j["datasets"].size(); ++i) {
-      const Json& d = j["datasets"][i];
-      const std::string where = path + ": datasets[" + std::to_string(i) + "]";
-      if (!d.is_object() || !d.contains("kind") || !d.contains("path")) {
-        return Status::InvalidArgument(where + " needs \"kind\" and \"path\"");
+    const Fields f(d, where + ".");
+    CCG_RETURN_IF_ERROR(f.OnlyKeys({"kind", "name", "path", "max_items", "format", "text_column",
+                                    "prompt_column", "response_column", "label_column", "id_column",
+                                    "unsafe_values", "safe_values"}));
+    eval::DatasetSpec spec;
+    CCG_ASSIGN_OR_RETURN(spec.kind, f.String("kind"));
+    {
+      const auto kinds = eval::DatasetKinds();
+      if (std::find(kinds.begin(), kinds.end(), spec.kind) == kinds.end()) {
+        std::string list;
+        for (const auto& k : kinds) list += (list.empty() ? "" : ", ") + k;
+        return f.Error("kind", "'" + spec.kind + "' is not one of " + list);
       }
-      eval::DatasetSpec spec;
-      spec.kind = d["kind"].get<std::string>();
-      spec.name = d.value("name", spec.kind);
-      std::vector<std::string> paths;
-      if (d["path"].is_array()) {
-        paths = d["path"].get<std::vector<std::string>>();
-        if (paths.empty()) return Status::InvalidArgument(where + ": \"path\" is an empty list");
-      } else {
-        paths.push_back(d["path"].get<std::string>());
-      }
-      for (auto& p : paths) {
-        if (fs::path(p).is_relative()) p = (base / p).string();
-      }
-      spec.path = paths[0];
-      s.more_paths.emplace_back(paths.begin() + 1, paths.end());
-      if (d.contains("max_items")) spec.max_items = d["max_items"].get<size_t>();
-      if (max_per_dataset) {
-        spec.max_items =
-            spec.max_items ? std::min(*spec.max_items, *max_per_dataset) : *max_per_dataset;
-      }
-      spec.seed = s.seed;
-      spec.format = d.value("format", std::string());
-      spec.text_column = d.value("text_column", std::string());
-      spec.prompt_column = d.value("prompt_column", std::string());
-      spec.response_column = d.value("response_column", std::string());
-      spec.label_column = d.value("label_column", std::string());
-      spec.id_column = d.value("id_column", std::string());
-      spec.unsafe_values = d.value("unsafe_values", std::vector<std::string>());
-      spec.safe_values = d.value("safe_values", std::vector<std::string>());
-      if (!names.insert(spec.name).second) {
-        return Status::InvalidArgument(where + ": duplicate dataset name '" + spec.name + "'");
-      }
-      s.datasets.push_back(std::move(spec));
     }
-  } catch (const Json::exception& e) {
-    return Status::InvalidArgument(path + ": a field has the wrong type: " + e.what());
+    CCG_ASSIGN_OR_RETURN(spec.name, f.String("name", spec.kind));
+    CCG_ASSIGN_OR_RETURN(std::vector<std::string> paths, f.Strings("path", true));
+    if (paths.empty()) return f.Error("path", "is an empty list");
+    for (auto& p : paths) {
+      if (p.empty()) return f.Error("path", "holds an empty path");
+      if (fs::path(p).is_relative()) p = (base / p).string();
+      std::error_code ec;
+      const auto st = fs::status(p, ec);
+      if (ec || !fs::exists(st)) return f.Error("path", "'" + p + "' does not exist");
+      if (!fs::is_regular_file(st)) {
+        return f.Error("path", "'" + p + "' is not a regular file (a directory?)");
+      }
+    }
+    spec.path = paths[0];
+    s.more_paths.emplace_back(paths.begin() + 1, paths.end());
+    if (f.has("max_items")) {
+      CCG_ASSIGN_OR_RETURN(uint64_t n, f.Unsigned("max_items", 0, 1));
+      spec.max_items = static_cast<size_t>(n);
+    }
+    if (max_per_dataset) {
+      spec.max_items =
+          spec.max_items ? std::min(*spec.max_items, *max_per_dataset) : *max_per_dataset;
+    }
+    spec.seed = s.seed;
+    CCG_ASSIGN_OR_RETURN(spec.format, f.String("format"));
+    CCG_ASSIGN_OR_RETURN(spec.text_column, f.String("text_column"));
+    CCG_ASSIGN_OR_RETURN(spec.prompt_column, f.String("prompt_column"));
+    CCG_ASSIGN_OR_RETURN(spec.response_column, f.String("response_column"));
+    CCG_ASSIGN_OR_RETURN(spec.label_column, f.String("label_column"));
+    CCG_ASSIGN_OR_RETURN(spec.id_column, f.String("id_column"));
+    CCG_ASSIGN_OR_RETURN(spec.unsafe_values, f.Strings("unsafe_values", false));
+    CCG_ASSIGN_OR_RETURN(spec.safe_values, f.Strings("safe_values", false));
+    if (!names.insert(spec.name).second) {
+      return Status::InvalidArgument(where + ": duplicate dataset name '" + spec.name + "'");
+    }
+    s.datasets.push_back(std::move(spec));
   }
   return s;
 }
@@ -158,6 +246,11 @@ int RunEval(const EvalFlags& f) {
       part.insert(part.end(), r->begin(), r->end());
     }
     if (!more.empty() && max_items) part = eval::Sample(std::move(part), *max_items, spec.seed);
+    if (part.empty()) {
+      PrintError(Status::InvalidArgument("dataset '" + spec.name +
+                                         "' has no items (an empty file, or every row skipped)"));
+      return 1;
+    }
     items.insert(items.end(), part.begin(), part.end());
   }
   // Two files of one dataset may reuse ids (line numbers): refuse rather than merge.

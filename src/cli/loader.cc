@@ -1,6 +1,9 @@
 #include "cli/loader.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <iostream>
 
 #include "hub/resolve.h"
 #include "kernels/kernels.h"
@@ -12,6 +15,16 @@ void PrintError(const Status& s) {
 }
 void PrintWarning(const std::string& w) {
   std::fprintf(stderr, "ccguard: warning: %s\n", w.c_str());
+}
+
+Status FlushStdout() {
+  errno = 0;
+  std::cout.flush();
+  const bool failed = !std::cout || std::fflush(stdout) != 0 || std::ferror(stdout);
+  if (!failed) return Status::Ok();
+  const int err = errno;
+  return Status::IOError(std::string("cannot write to standard output: ") +
+                         (err != 0 ? std::strerror(err) : "write failed"));
 }
 
 hub::ResolveOptions HubOptions() {

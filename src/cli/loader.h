@@ -22,6 +22,13 @@ bool ResolveModelAndAdapter(std::string* model, std::string* adapter, bool no_ad
 void PrintError(const Status& s);
 void PrintWarning(const std::string& w);
 
+// Flushes standard output (std::cout and stdout) and reports whether every
+// write so far reached it: IOError "cannot write to standard output: <errno
+// text>" once any write or the flush failed (a full disk, /dev/full, a closed
+// pipe). Commands call it after each batch of output lines, and main() once
+// more before exiting, so that lost output is never an exit status of 0.
+Status FlushStdout();
+
 // Hub settings for --model/--adapter and `pull`: the environment (HF_HUB_CACHE, HF_ENDPOINT,
 // HF_TOKEN, HF_HUB_OFFLINE, ...), a progress display on stderr, warnings via PrintWarning.
 hub::ResolveOptions HubOptions();

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/loader.h"
 #include "kernels/kernels.h"
 
 namespace {
@@ -116,14 +117,23 @@ int main(int argc, char** argv) {
   auto* bench = ccguard::cli::AddBenchCommand(&app, &bench_flags);
 
   CLI11_PARSE(app, argc, argv);
-  if (serve->parsed()) return ccguard::cli::RunServe(*serve_flags);
-  if (bench->parsed()) return ccguard::cli::RunBenchCommand(*bench_flags);
-  if (pull->parsed()) return ccguard::cli::RunPull(pull_ref);
-  if (ev->parsed()) return ccguard::cli::RunEval(eval_flags);
-  if (met->parsed()) return ccguard::cli::RunMetrics(m_scores, m_out, m_threshold, m_sweep);
-  if (cal->parsed()) return ccguard::cli::RunCalibrate(c_scores, c_fpr, c_on, c_in, c_out);
-  if (tok->parsed()) return ccguard::cli::RunTokenize(tok_model, tok_literal);
-  if (score->parsed()) return ccguard::cli::RunScore(score_flags, dump_prompt, batch_size);
-  if (cls->parsed()) return ccguard::cli::RunClassify(cls_flags, text, response, cls_json);
-  return 1;
+  auto dispatch = [&]() -> int {
+    if (serve->parsed()) return ccguard::cli::RunServe(*serve_flags);
+    if (bench->parsed()) return ccguard::cli::RunBenchCommand(*bench_flags);
+    if (pull->parsed()) return ccguard::cli::RunPull(pull_ref);
+    if (ev->parsed()) return ccguard::cli::RunEval(eval_flags);
+    if (met->parsed()) return ccguard::cli::RunMetrics(m_scores, m_out, m_threshold, m_sweep);
+    if (cal->parsed()) return ccguard::cli::RunCalibrate(c_scores, c_fpr, c_on, c_in, c_out);
+    if (tok->parsed()) return ccguard::cli::RunTokenize(tok_model, tok_literal);
+    if (score->parsed()) return ccguard::cli::RunScore(score_flags, dump_prompt, batch_size);
+    if (cls->parsed()) return ccguard::cli::RunClassify(cls_flags, text, response, cls_json);
+    return 1;
+  };
+  const int rc = dispatch();
+  // Output that did not reach stdout is an error whatever the command said.
+  if (ccguard::Status st = ccguard::cli::FlushStdout(); !st.ok()) {
+    ccguard::cli::PrintError(st);
+    return rc != 0 ? rc : 1;
+  }
+  return rc;
 }

@@ -49,10 +49,13 @@ int RunScore(const ModelFlags& flags, bool dump_prompt, int batch_size) {
       }
       ++line_no;
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.find_first_not_of(" \t") == std::string::npos) continue;
       Pending p{line_no, Json(), Status(), Item()};
       const std::string where = "line " + std::to_string(line_no);
-      auto j = ParseJson(line, where);
+      // Output line i always answers input line i: a blank line gets an error line.
+      auto j = line.find_first_not_of(" \t") == std::string::npos
+                   ? Result<Json>(Status::InvalidArgument(where + ": blank line (expected a JSON "
+                                                                  "object)"))
+                   : ParseJson(line, where);
       if (!j.ok()) {
         p.error = j.status();
       } else {
@@ -107,7 +110,9 @@ int RunScore(const ModelFlags& flags, bool dump_prompt, int batch_size) {
       }
       std::cout << DumpJson(outs[i]) << '\n';
     }
-    std::cout.flush();
+    // Stop at once when stdout is gone: every later score would be lost too.
+    // main() reports the error.
+    if (!FlushStdout().ok()) return 1;
   }
   if (low_mass > 0) {
     PrintWarning(std::to_string(low_mass) + " of " + std::to_string(scored) +

@@ -34,9 +34,11 @@ struct ServeFlags {
   std::optional<int> port;
   std::optional<std::string> port_file, api_keys_file, api_keys_env, access_log;
   bool require_auth = false, public_metrics = false;
-  std::optional<int64_t> max_body_bytes, max_item_tokens, session_max_tokens, max_batch_tokens;
+  std::optional<int64_t> max_body_bytes, max_item_tokens, session_max_tokens, max_batch_tokens,
+      session_max_kv_bytes;
   std::optional<int> max_items_per_request, request_timeout_ms, batch_window_us, max_batch_items,
-      max_queue_items, max_sessions, http_threads, max_event_streams, read_timeout_s;
+      max_queue_items, max_sessions, http_threads, max_event_streams, read_timeout_s,
+      head_timeout_s;
   std::optional<double> session_idle_timeout_s;
 };
 
@@ -85,6 +87,9 @@ CLI::App* AddServeCommand(CLI::App* app, std::shared_ptr<ServeFlags>* flags) {
   cmd->add_option("--request-timeout-ms", f.request_timeout_ms,
                   "Time from arrival to scored, else 503 (default 30000)");
   cmd->add_option("--read-timeout-s", f.read_timeout_s, "Socket read/write timeout (default 30)");
+  cmd->add_option("--head-timeout-s", f.head_timeout_s,
+                  "A request head must arrive whole within this many seconds of the connection "
+                  "or the previous response, else the connection is cut (default 10)");
   cmd->add_option("--batch-window-us", f.batch_window_us,
                   "Dynamic batching window after the first waiting item (default 2000)");
   cmd->add_option("--max-batch-items", f.max_batch_items, "Items per engine call (default 64)");
@@ -95,6 +100,9 @@ CLI::App* AddServeCommand(CLI::App* app, std::shared_ptr<ServeFlags>* flags) {
   cmd->add_option("--max-sessions", f.max_sessions, "Open streaming sessions (default 256)");
   cmd->add_option("--session-idle-timeout-s", f.session_idle_timeout_s,
                   "Evict sessions idle this long (default 300)");
+  cmd->add_option("--session-max-kv-bytes", f.session_max_kv_bytes,
+                  "Keys/values all streaming sessions hold together, in bytes; past it new "
+                  "sessions and appends get 429 (default 4 GiB)");
   cmd->add_option("--session-max-tokens", f.session_max_tokens,
                   "Tokens per session exchange (default 8192)");
   cmd->add_option("--http-threads", f.http_threads, "Connections served concurrently (default 64)");
@@ -153,6 +161,7 @@ Status BuildConfig(const ServeFlags& f, server::ServerConfig* c) {
   Override(f.max_items_per_request, &c->max_items_per_request);
   Override(f.request_timeout_ms, &c->request_timeout_ms);
   Override(f.read_timeout_s, &c->read_timeout_s);
+  Override(f.head_timeout_s, &c->head_timeout_s);
   Override(f.batch_window_us, &c->batch_window_us);
   Override(f.max_batch_items, &c->max_batch_items);
   Override(f.max_batch_tokens, &c->max_batch_tokens);
@@ -160,6 +169,7 @@ Status BuildConfig(const ServeFlags& f, server::ServerConfig* c) {
   Override(f.max_sessions, &c->max_sessions);
   Override(f.session_idle_timeout_s, &c->session_idle_timeout_s);
   Override(f.session_max_tokens, &c->session_max_tokens);
+  Override(f.session_max_kv_bytes, &c->session_max_kv_bytes);
   Override(f.http_threads, &c->http_threads);
   Override(f.max_event_streams, &c->max_event_streams);
   return server::ValidateConfig(*c);

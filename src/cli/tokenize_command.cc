@@ -28,9 +28,13 @@ int RunTokenize(const std::string& model, bool literal) {
   while (std::getline(std::cin, line)) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
     Json out;
-    auto j = ParseJson(line, "line " + std::to_string(line_no));
+    const std::string where = "line " + std::to_string(line_no);
+    // Output line i always answers input line i: a blank line gets an error line.
+    auto j = line.find_first_not_of(" \t") == std::string::npos
+                 ? Result<Json>(Status::InvalidArgument(where + ": blank line (expected a JSON "
+                                                                "object)"))
+                 : ParseJson(line, where);
     Status err;
     if (!j.ok()) {
       err = j.status();
@@ -53,8 +57,8 @@ int RunTokenize(const std::string& model, bool literal) {
       rc = 3;
     }
     std::cout << DumpJson(out) << '\n';
+    if (!std::cout) break;  // stdout is gone: main() reports it
   }
-  std::cout.flush();
   return rc;
 }
 

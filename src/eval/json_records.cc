@@ -8,11 +8,9 @@ bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 std::string At(const std::string& what, size_t line) { return what + ":" + std::to_string(line); }
 
 Result<Json> ParseOne(std::string_view text, const std::string& what, size_t line) {
-  try {
-    return Json::parse(text.begin(), text.end());
-  } catch (const Json::exception& e) {
-    return Status::Corruption(At(what, line) + ": malformed JSON: " + e.what());
-  }
+  auto parsed = ParseJson(text, At(what, line));
+  if (!parsed.ok()) return Status::Corruption(parsed.status().message());
+  return parsed;
 }
 
 Result<std::vector<JsonRecord>> ParseLines(std::string_view text, const std::string& what) {

@@ -15,12 +15,9 @@ namespace ccguard::eval {
 namespace {
 
 Result<ScoreRecord> ParseLine(std::string_view line, const std::string& at) {
-  Json j;
-  try {
-    j = Json::parse(line.begin(), line.end());
-  } catch (const Json::exception& e) {
-    return Status::Corruption(at + ": malformed JSON: " + e.what());
-  }
+  auto parsed = ParseJson(line, at);
+  if (!parsed.ok()) return Status::Corruption(parsed.status().message());
+  Json j = std::move(*parsed);
   if (!j.is_object()) return Status::Corruption(at + ": expected a JSON object");
   auto str = [&](const char* key) -> Result<std::string> {
     auto it = j.find(key);

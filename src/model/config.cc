@@ -3,8 +3,15 @@
 namespace ccguard {
 namespace {
 
-Status GetInt(const Json& j, const char* key, const std::string& what, bool required,
-              int64_t* out) {
+// Upper bounds far above any released model, so that a config.json with
+// absurd sizes is refused by name instead of ending in a failed allocation.
+constexpr int64_t kMaxDim = int64_t{1} << 20;        // hidden, intermediate, head_dim
+constexpr int64_t kMaxVocab = int64_t{1} << 24;      // vocab_size
+constexpr int64_t kMaxLayersOrHeads = 4096;          // layers, attention and key/value heads
+constexpr int64_t kMaxPositions = int64_t{1} << 26;  // max_position_embeddings
+
+Status GetInt(const Json& j, const char* key, const std::string& what, bool required, int64_t* out,
+              int64_t max) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) {
     if (required) return Status::InvalidArgument(what + ": missing field '" + key + "'");
@@ -18,6 +25,10 @@ Status GetInt(const Json& j, const char* key, const std::string& what, bool requ
   if (*out <= 0) {
     return Status::InvalidArgument(what + ": field '" + key + "' must be positive, got " +
                                    std::to_string(*out));
+  }
+  if (*out > max) {
+    return Status::InvalidArgument(what + ": field '" + key + "' is " + std::to_string(*out) +
+                                   ", above the largest supported " + std::to_string(max));
   }
   return Status::Ok();
 }
@@ -79,17 +90,20 @@ Result<Qwen3Config> ParseConfig(const Json& j, const std::string& what) {
   }
 
   Qwen3Config c;
-  CCG_RETURN_IF_ERROR(GetInt(j, "vocab_size", what, true, &c.vocab_size));
-  CCG_RETURN_IF_ERROR(GetInt(j, "hidden_size", what, true, &c.hidden_size));
-  CCG_RETURN_IF_ERROR(GetInt(j, "intermediate_size", what, true, &c.intermediate_size));
-  CCG_RETURN_IF_ERROR(GetInt(j, "num_hidden_layers", what, true, &c.num_hidden_layers));
-  CCG_RETURN_IF_ERROR(GetInt(j, "num_attention_heads", what, true, &c.num_attention_heads));
-  c.num_key_value_heads = c.num_attention_heads;
-  CCG_RETURN_IF_ERROR(GetInt(j, "num_key_value_heads", what, false, &c.num_key_value_heads));
-  c.head_dim = c.hidden_size / c.num_attention_heads;
-  CCG_RETURN_IF_ERROR(GetInt(j, "head_dim", what, false, &c.head_dim));
+  CCG_RETURN_IF_ERROR(GetInt(j, "vocab_size", what, true, &c.vocab_size, kMaxVocab));
+  CCG_RETURN_IF_ERROR(GetInt(j, "hidden_size", what, true, &c.hidden_size, kMaxDim));
+  CCG_RETURN_IF_ERROR(GetInt(j, "intermediate_size", what, true, &c.intermediate_size, kMaxDim));
   CCG_RETURN_IF_ERROR(
-      GetInt(j, "max_position_embeddings", what, false, &c.max_position_embeddings));
+      GetInt(j, "num_hidden_layers", what, true, &c.num_hidden_layers, kMaxLayersOrHeads));
+  CCG_RETURN_IF_ERROR(
+      GetInt(j, "num_attention_heads", what, true, &c.num_attention_heads, kMaxLayersOrHeads));
+  c.num_key_value_heads = c.num_attention_heads;
+  CCG_RETURN_IF_ERROR(
+      GetInt(j, "num_key_value_heads", what, false, &c.num_key_value_heads, kMaxLayersOrHeads));
+  c.head_dim = c.hidden_size / c.num_attention_heads;
+  CCG_RETURN_IF_ERROR(GetInt(j, "head_dim", what, false, &c.head_dim, kMaxDim));
+  CCG_RETURN_IF_ERROR(
+      GetInt(j, "max_position_embeddings", what, false, &c.max_position_embeddings, kMaxPositions));
   CCG_RETURN_IF_ERROR(GetDouble(j, "rms_norm_eps", what, &c.rms_norm_eps));
 
   // RoPE theta: top-level rope_theta (transformers < 4.56) or rope_parameters.rope_theta.

@@ -54,7 +54,14 @@ TEST(ConfigTest, FieldErrorsNameTheField) {
                {"use_sliding_window", true},
                {"attention_bias", true},
                {"hidden_act", "gelu"},
-               {"rope_scaling", {{"rope_type", "yarn"}}}};
+               {"rope_scaling", {{"rope_type", "yarn"}}},
+               // Absurd sizes are refused by name before anything is allocated.
+               {"num_hidden_layers", 100000000},
+               {"num_hidden_layers", 1e8},
+               {"vocab_size", int64_t{1} << 40},
+               {"intermediate_size", int64_t{1} << 32},
+               {"head_dim", int64_t{1} << 30},
+               {"max_position_embeddings", int64_t{1} << 40}};
   for (const auto& c : cases) {
     Json j = Tiny();
     j[c.field] = c.value;

@@ -85,7 +85,8 @@ Result<std::vector<int32_t>> Classifier::Tokenize(const Item& item) const {
   return Status::Internal("unknown item kind");
 }
 
-ItemScore Classifier::ScoreFromLogits(const std::vector<float>& logits, int64_t n_tokens) const {
+Result<ItemScore> Classifier::ScoreFromLogits(const std::vector<float>& logits,
+                                              int64_t n_tokens) const {
   double maxv = -INFINITY;
   for (float v : logits) maxv = std::max(maxv, static_cast<double>(v));
   double sum = 0;
@@ -93,8 +94,22 @@ ItemScore Classifier::ScoreFromLogits(const std::vector<float>& logits, int64_t 
   return ScoreFromLabels(logits[safe_id_], logits[unsafe_id_], maxv + std::log(sum), n_tokens);
 }
 
-ItemScore Classifier::ScoreFromLabels(double logit_safe, double logit_unsafe, double lse,
-                                      int64_t n_tokens) const {
+namespace {
+constexpr std::string_view kNonFinite = "non-finite model output";
+}  // namespace
+
+bool Classifier::IsNonFiniteOutput(const Status& s) {
+  return s.code() == Status::Code::kCorruption && s.message().rfind(kNonFinite, 0) == 0;
+}
+
+Result<ItemScore> Classifier::ScoreFromLabels(double logit_safe, double logit_unsafe, double lse,
+                                              int64_t n_tokens) const {
+  if (!std::isfinite(logit_safe) || !std::isfinite(logit_unsafe) || !std::isfinite(lse)) {
+    return Status::Corruption(
+        std::string(kNonFinite) + " (logit safe " + std::to_string(logit_safe) + ", unsafe " +
+        std::to_string(logit_unsafe) + ", log-sum-exp " + std::to_string(lse) +
+        "): the weights or the arithmetic overflowed; no score");
+  }
   ItemScore s;
   s.logit_safe = logit_safe;
   s.logit_unsafe = logit_unsafe;
@@ -227,10 +242,10 @@ std::vector<Result<ItemScore>> Classifier::ScoreTokens(
       if (!st.ok()) {
         out[w.index] = st;
       } else {
-        ItemScore s = ScoreFromLabels(stats[b][0], stats[b][1], stats[b][2],
-                                      static_cast<int64_t>(seqs[w.index].size()));
-        s.cached_tokens = w.reused;
-        out[w.index] = s;
+        auto s = ScoreFromLabels(stats[b][0], stats[b][1], stats[b][2],
+                                 static_cast<int64_t>(seqs[w.index].size()));
+        if (s.ok()) s->cached_tokens = w.reused;
+        out[w.index] = std::move(s);
       }
       w.cache.reset();  // free keys/values as soon as the item is scored
     }

@@ -71,11 +71,15 @@ class Classifier {
   Result<std::unique_ptr<StreamSession>> OpenSession(const std::string& prompt);
 
   // Label statistics from last-position logits.
-  ItemScore ScoreFromLogits(const std::vector<float>& logits, int64_t n_tokens) const;
+  Result<ItemScore> ScoreFromLogits(const std::vector<float>& logits, int64_t n_tokens) const;
   // The same from the two label logits and the log-sum-exp over the
-  // vocabulary (what Engine::ForwardLabels returns).
-  ItemScore ScoreFromLabels(double logit_safe, double logit_unsafe, double lse,
-                            int64_t n_tokens) const;
+  // vocabulary (what Engine::ForwardLabels returns). A non-finite label
+  // logit, log-sum-exp or p_unsafe (NaN or inf in the weights, an overflow)
+  // is never a score: Corruption "non-finite model output ...", for which
+  // IsNonFiniteOutput() is true. A guard must not call such an item safe.
+  Result<ItemScore> ScoreFromLabels(double logit_safe, double logit_unsafe, double lse,
+                                    int64_t n_tokens) const;
+  static bool IsNonFiniteOutput(const Status& s);
 
   double threshold() const { return threshold_; }
   double label_mass_warning() const { return label_mass_warning_; }

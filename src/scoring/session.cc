@@ -48,9 +48,13 @@ Result<ItemScore> StreamSession::Rescore(const std::string& response) {
     cache_->Truncate(keep - cache_->prefix_length());
     return st;
   }
+  auto s = owner_->ScoreFromLabels(stats[0][0], stats[0][1], stats[0][2], n);
+  if (!s.ok()) {
+    cache_->Truncate(keep - cache_->prefix_length());
+    return s.status();
+  }
   tokens_ = std::move(ids);
-  ItemScore s = owner_->ScoreFromLabels(stats[0][0], stats[0][1], stats[0][2], n);
-  s.cached_tokens = keep;
+  s->cached_tokens = keep;
   return s;
 }
 

@@ -60,15 +60,29 @@ Result<ApiKeys> ApiKeys::Load(const std::string& file, const std::string& env_va
       if (line.empty() || line.front() == '#') continue;
       CCG_RETURN_IF_ERROR(k.Add(line, file + ":" + std::to_string(line_no)));
     }
+    // A keys file that names no key must not turn authentication off.
+    if (!k.enabled()) {
+      return Status::InvalidArgument("API keys file " + file +
+                                     " holds no key (only blank or comment lines): refusing to "
+                                     "start without authentication; remove api_keys_file to "
+                                     "run without keys");
+    }
   }
   if (!env_var.empty()) {
     if (const char* v = std::getenv(env_var.c_str()); v != nullptr) {
       std::string_view rest = v;
+      const size_t before = k.size();
       while (!rest.empty()) {
         size_t i = 0;
         while (i < rest.size() && rest[i] != ',' && !IsSpace(rest[i])) ++i;
         if (i > 0) CCG_RETURN_IF_ERROR(k.Add(rest.substr(0, i), "$" + env_var));
         rest.remove_prefix(i == rest.size() ? i : i + 1);
+      }
+      // Set but empty (or only separators) is a mistake, not "no auth".
+      if (k.size() == before) {
+        return Status::InvalidArgument("$" + env_var +
+                                       " is set but holds no key: refusing to start without "
+                                       "authentication; unset it to run without keys");
       }
     }
   }

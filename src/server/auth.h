@@ -24,7 +24,9 @@ class ApiKeys {
 
   // Reads `file` (if not empty) and the variable named `env_var` (if not
   // empty and set). A key must be 1-4096 printable ASCII characters without
-  // spaces. A missing file is an error; an unset variable is not.
+  // spaces. A missing or unreadable file is an error; so is a file that
+  // holds no key, and a variable that is set but holds no key (either would
+  // otherwise turn authentication off silently). An unset variable is not.
   static Result<ApiKeys> Load(const std::string& file, const std::string& env_var);
   static Result<ApiKeys> FromList(const std::vector<std::string>& keys);
 

@@ -91,6 +91,31 @@ TEST(ApiKeysTest, LoadsFileAndEnvironment) {
   std::remove(path.c_str());
 }
 
+// An empty keys file or an empty $VAR once turned authentication off silently.
+TEST(ApiKeysTest, EmptyKeySourcesRefuseToStart) {
+  const std::string path = ::testing::TempDir() + "/ccguard_empty_keys_" + std::to_string(getpid());
+  for (const char* text : {"", "\n\n", "# only a comment\n   \n"}) {
+    {
+      std::ofstream f(path);
+      f << text;
+    }
+    auto k = ApiKeys::Load(path, "");
+    ASSERT_FALSE(k.ok()) << "file text: " << text;
+    EXPECT_NE(k.status().message().find("holds no key"), std::string::npos) << k.status().message();
+  }
+  std::remove(path.c_str());
+  for (const char* value : {"", " ", ",, ,"}) {
+    setenv("CCGUARD_TEST_EMPTY_KEYS", value, 1);
+    auto k = ApiKeys::Load("", "CCGUARD_TEST_EMPTY_KEYS");
+    ASSERT_FALSE(k.ok()) << "value: '" << value << "'";
+    EXPECT_NE(k.status().message().find("$CCGUARD_TEST_EMPTY_KEYS"), std::string::npos);
+  }
+  unsetenv("CCGUARD_TEST_EMPTY_KEYS");
+  auto off = ApiKeys::Load("", "CCGUARD_TEST_EMPTY_KEYS");  // unset: no keys, no error
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->enabled());
+}
+
 TEST(ApiKeysTest, ConstantTimeEquals) {
   const Sha256Digest a = Sha256("a"), b = Sha256("b");
   EXPECT_TRUE(ConstantTimeEquals(a, a));

@@ -174,6 +174,7 @@ Status ApplyConfigJson(const Json& j, const std::string& base_dir, const std::st
       {"http_threads", i32(&c->http_threads)},
       {"read_timeout_s", i32(&c->read_timeout_s)},
       {"keep_alive_timeout_s", i32(&c->keep_alive_timeout_s)},
+      {"head_timeout_s", i32(&c->head_timeout_s)},
       {"api_keys_file", path(&c->api_keys_file)},
       {"api_keys_env", str(&c->api_keys_env)},
       {"require_auth", boolean(&c->require_auth)},
@@ -189,6 +190,7 @@ Status ApplyConfigJson(const Json& j, const std::string& base_dir, const std::st
       {"max_sessions", i32(&c->max_sessions)},
       {"session_idle_timeout_s", dbl(&c->session_idle_timeout_s)},
       {"session_max_tokens", i64(&c->session_max_tokens)},
+      {"session_max_kv_bytes", i64(&c->session_max_kv_bytes)},
       {"max_event_streams", i32(&c->max_event_streams)},
       {"access_log", path(&c->access_log)},
   };
@@ -226,6 +228,7 @@ Status ValidateConfig(const ServerConfig& c) {
   CCG_RETURN_IF_ERROR(range("http_threads", c.http_threads, 2, 4096));
   CCG_RETURN_IF_ERROR(range("read_timeout_s", c.read_timeout_s, 1, 3600));
   CCG_RETURN_IF_ERROR(range("keep_alive_timeout_s", c.keep_alive_timeout_s, 1, 3600));
+  CCG_RETURN_IF_ERROR(range("head_timeout_s", c.head_timeout_s, 1, 3600));
   CCG_RETURN_IF_ERROR(range("max_body_bytes", c.max_body_bytes, 1024, int64_t{1} << 32));
   CCG_RETURN_IF_ERROR(range("max_item_tokens", c.max_item_tokens, 16, 1 << 20));
   CCG_RETURN_IF_ERROR(range("max_items_per_request", c.max_items_per_request, 1, 1 << 16));
@@ -239,6 +242,8 @@ Status ValidateConfig(const ServerConfig& c) {
   CCG_RETURN_IF_ERROR(range("max_queue_items", c.max_queue_items, 1, 1 << 24));
   CCG_RETURN_IF_ERROR(range("max_sessions", c.max_sessions, 0, 1 << 20));
   CCG_RETURN_IF_ERROR(range("session_max_tokens", c.session_max_tokens, 16, 1 << 20));
+  CCG_RETURN_IF_ERROR(
+      range("session_max_kv_bytes", c.session_max_kv_bytes, int64_t{1} << 16, int64_t{1} << 50));
   CCG_RETURN_IF_ERROR(range("max_event_streams", c.max_event_streams, 0, 1 << 16));
   if (!(c.session_idle_timeout_s > 0 && c.session_idle_timeout_s <= 7 * 24 * 3600)) {
     return Status::InvalidArgument("session_idle_timeout_s must be in (0, 604800]");
@@ -284,6 +289,7 @@ Json ConfigToJson(const ServerConfig& c) {
           {"http_threads", c.http_threads},
           {"read_timeout_s", c.read_timeout_s},
           {"keep_alive_timeout_s", c.keep_alive_timeout_s},
+          {"head_timeout_s", c.head_timeout_s},
           {"api_keys_file", c.api_keys_file},
           {"api_keys_env", c.api_keys_env},
           {"require_auth", c.require_auth},
@@ -299,6 +305,7 @@ Json ConfigToJson(const ServerConfig& c) {
           {"max_sessions", c.max_sessions},
           {"session_idle_timeout_s", c.session_idle_timeout_s},
           {"session_max_tokens", c.session_max_tokens},
+          {"session_max_kv_bytes", c.session_max_kv_bytes},
           {"max_event_streams", c.max_event_streams},
           {"access_log", c.access_log}};
 }

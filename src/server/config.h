@@ -47,6 +47,10 @@ struct ServerConfig {
   int http_threads = 64;    // connections served concurrently
   int read_timeout_s = 30;  // socket read/write timeout
   int keep_alive_timeout_s = 5;
+  // A request head (request line and headers) must arrive whole within this
+  // many seconds of the connection (or of the previous response): slower
+  // clients are cut (ConnectionWatchdog). Idle keep-alive time counts too.
+  int head_timeout_s = 10;
 
   // Authentication: keys from a file and/or an environment variable.
   std::string api_keys_file;
@@ -70,7 +74,10 @@ struct ServerConfig {
   int max_sessions = 256;
   double session_idle_timeout_s = 300;
   int64_t session_max_tokens = 8192;  // exchange tokens (prompt + response)
-  int max_event_streams = 16;         // concurrent GET .../events listeners
+  // Keys/values all sessions hold together (bytes); past it, opens and
+  // appends are answered 429 session_memory_full.
+  int64_t session_max_kv_bytes = int64_t{4} << 30;
+  int max_event_streams = 16;  // concurrent GET .../events listeners
 
   // Access log: "-" stderr, "off", or a file (appended).
   std::string access_log = "-";

@@ -1,5 +1,7 @@
 #include "server/reply.h"
 
+#include "scoring/classifier.h"
+
 namespace ccguard::server {
 
 Reply ErrorReply(int status, const std::string& type, const std::string& message) {
@@ -55,6 +57,9 @@ Reply StatusReply(const Status& s) {
       return ErrorReply(404, "not_found", s.message());
     case Status::Code::kResourceExhausted:
       return ErrorReply(413, "too_large", s.message());
+    case Status::Code::kCorruption:
+      if (Classifier::IsNonFiniteOutput(s)) return ErrorReply(500, "model_error", s.message());
+      return ErrorReply(500, "internal", s.ToString());
     default:
       return ErrorReply(500, "internal", s.ToString());
   }

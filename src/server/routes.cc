@@ -6,6 +6,7 @@
 #include <cmath>
 #include <exception>
 #include <functional>
+#include <optional>
 
 namespace ccguard::server {
 namespace {
@@ -69,30 +70,129 @@ void SendAndClose(Response& res, const Reply& r) {
 
 // Checks the API key (when keys are configured and the route is protected);
 // on failure sends 401 and returns false.
+std::optional<Reply> Unauthorized(RouteContext* ctx, const Request& req, bool protect);
+
 bool Authorize(RouteContext* ctx, const Request& req, Response& res, bool protect) {
-  if (!protect || !ctx->keys->enabled()) return true;
-  const int key = ctx->keys->Check(req.get_header_value("Authorization"));
-  if (key < 0) {
-    Reply r = ErrorReply(401, "unauthorized",
-                         req.has_header("Authorization")
-                             ? "invalid API key"
-                             : "missing API key: send 'Authorization: Bearer <key>'");
-    r.headers.push_back({"WWW-Authenticate", "Bearer realm=\"ccguard\""});
-    Send(res, r);
-    return false;
-  }
-  t_info.key = key;
-  return true;
+  auto r = Unauthorized(ctx, req, protect);
+  if (r.has_value()) Send(res, *r);
+  return !r.has_value();
 }
 
-bool ParseBody(const Request& req, Response& res, Json* out) {
-  auto j = ParseJson(req.body, "request body");
-  if (!j.ok()) {
-    Send(res, ErrorReply(400, "invalid_json", j.status().message()));
-    return false;
+// ---- Request bodies ----
+// The library would read a body into memory without a bound (chunked, no
+// Content-Length, or inflated from Content-Encoding), so every route of a
+// method that may carry one (POST, PUT, PATCH, DELETE) takes a ContentReader
+// and reads through ReadBody, which holds the bytes to `limit` as they
+// arrive: the raw bytes (Content-Length above the limit is refused before
+// reading; a compressed body must have a Content-Length) and the inflated
+// ones (counted by the receiver). The pre-routing handler answers requests of
+// other methods that carry a body. A request answered before its body was
+// read to the end is answered with SendAndClose.
+
+bool IsChunked(const Request& req) { return req.has_header("Transfer-Encoding"); }
+
+// The Content-Length, if the request has a valid one.
+std::optional<uint64_t> ContentLength(const Request& req) {
+  if (!req.has_header("Content-Length")) return std::nullopt;
+  const std::string v = req.get_header_value("Content-Length");
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || v.empty()) return std::nullopt;
+  return n;
+}
+
+// RFC 9112: a request has a body when it has Transfer-Encoding or a
+// Content-Length above 0 (a malformed Content-Length counts as a body).
+bool HasBody(const Request& req) {
+  if (IsChunked(req)) return true;
+  if (!req.has_header("Content-Length")) return false;
+  auto n = ContentLength(req);
+  return !n.has_value() || *n > 0;
+}
+
+bool IsCompressed(const Request& req) {
+  if (!req.has_header("Content-Encoding")) return false;
+  const std::string e = req.get_header_value("Content-Encoding");
+  return !e.empty() && e != "identity";
+}
+
+enum class BodyRead { kComplete, kTooLarge, kUnreadable };
+
+// Reads the body into `out` (nullptr: discards it), at most `limit` bytes.
+// Fills `error` unless kComplete.
+BodyRead ReadBody(const Request& req, Response& res, const httplib::ContentReader& reader,
+                  size_t limit, std::string* out, Reply* error) {
+  if (!HasBody(req)) return BodyRead::kComplete;
+  auto too_large = [&] {
+    *error = ErrorReply(413, "too_large",
+                        "the request body exceeds the limit of " + std::to_string(limit) +
+                            " bytes" + (IsCompressed(req) ? " (after decompression)" : ""));
+    return BodyRead::kTooLarge;
+  };
+  const auto length = ContentLength(req);
+  if (length.has_value() && *length > limit) return too_large();
+  size_t total = 0;
+  bool over = false;
+  const bool ok = reader([&](const char* data, size_t n) {
+    total += n;
+    if (total > limit) {
+      over = true;
+      return false;
+    }
+    if (out != nullptr) out->append(data, n);
+    return true;
+  });
+  if (ok) return BodyRead::kComplete;
+  if (over || res.status == 413) return too_large();
+  *error = res.status == 415
+               ? ErrorReply(415, "unsupported_media_type",
+                            "Content-Encoding '" + req.get_header_value("Content-Encoding") +
+                                "' is not supported (gzip, deflate, br)")
+               : ErrorReply(400, "invalid_request",
+                            "the request body could not be read (malformed chunked encoding or "
+                            "compressed data, closed connection or read timeout)");
+  return BodyRead::kUnreadable;
+}
+
+// Sends `r` for a request whose body the handler does not need (or refused:
+// 413): the body is read and dropped first to keep the connection usable
+// (and the client able to read the answer), raw (Content-Encoding is not
+// undone, so nothing is inflated) and at most 4 x `limit` bytes; a longer or
+// unreadable body is left unread and the connection closed.
+void SendDiscardingBody(const Request& req, Response& res, const httplib::ContentReader& reader,
+                        size_t limit, const Reply& r) {
+  if (HasBody(req)) {
+    const size_t cap = 4 * limit;
+    const auto length = ContentLength(req);
+    if (!length.has_value() || *length > cap) return SendAndClose(res, r);
+    // The Request object the library passes is its own non-const one.
+    const_cast<Request&>(req).headers.erase("Content-Encoding");
+    Reply ignored;
+    if (ReadBody(req, res, reader, cap, nullptr, &ignored) != BodyRead::kComplete) {
+      return SendAndClose(res, r);
+    }
   }
-  *out = std::move(j).value();
-  return true;
+  Send(res, r);
+}
+
+// The 401 for a request without a valid key, or nullopt when it may go on.
+std::optional<Reply> Unauthorized(RouteContext* ctx, const Request& req, bool protect) {
+  if (!protect || !ctx->keys->enabled()) return std::nullopt;
+  const int key = ctx->keys->Check(req.get_header_value("Authorization"));
+  if (key >= 0) {
+    t_info.key = key;
+    return std::nullopt;
+  }
+  Reply r = ErrorReply(401, "unauthorized",
+                       req.has_header("Authorization")
+                           ? "invalid API key"
+                           : "missing API key: send 'Authorization: Bearer <key>'");
+  r.headers.push_back({"WWW-Authenticate", "Bearer realm=\"ccguard\""});
+  return r;
+}
+
+void SetPhase(RouteContext* ctx, const Request& req, ConnectionWatchdog::Phase phase) {
+  if (ctx->watchdog != nullptr) ctx->watchdog->SetPhase(req.remote_addr, req.remote_port, phase);
 }
 
 // A session id from the path, shortened for messages if it is not one.
@@ -130,18 +230,71 @@ const char* RouteOf(const std::string& path) {
   return "unmatched";
 }
 
+// Metric label values come from a fixed set, whatever a client sends: any
+// other method is "other" (a made-up method per request must not grow
+// /metrics), any status outside 100..599 "other".
+std::string MethodLabel(const std::string& method) {
+  static const char* const kKnown[] = {"GET",     "HEAD",  "POST",    "PUT",  "DELETE",
+                                       "OPTIONS", "PATCH", "CONNECT", "TRACE"};
+  for (const char* k : kKnown) {
+    if (method == k) return method;
+  }
+  return "other";
+}
+
+std::string StatusLabel(int status) {
+  return status >= 100 && status <= 599 ? std::to_string(status) : "other";
+}
+
 using JsonHandler = std::function<Reply(const Request&, const Json&, const Caller&)>;
 
-// A JSON route: authorizes, parses the body (when `json_body`), calls `fn`
-// and sends its reply. No exception escapes.
-httplib::Server::Handler JsonRoute(RouteContext* ctx, const char* name, bool json_body,
-                                   JsonHandler fn) {
-  return [ctx, name, json_body, fn](const Request& req, Response& res) {
+// A JSON route of a method without a body (GET): authorizes, calls `fn` and
+// sends its reply. No exception escapes.
+httplib::Server::Handler JsonRoute(RouteContext* ctx, const char* name, JsonHandler fn) {
+  return [ctx, name, fn](const Request& req, Response& res) {
     t_info.route = name;
     try {
       if (!Authorize(ctx, req, res, true)) return;
+      Send(res, fn(req, Json(), CurrentCaller()));
+    } catch (const std::exception& e) {
+      Send(res, ErrorReply(500, "internal", std::string("unexpected error: ") + e.what()));
+    }
+  };
+}
+
+// A JSON route of a method with a body (POST, DELETE): authorizes before
+// reading a byte of the body (an unauthorized body is dropped unread past
+// the limit), reads and parses the body when `json_body` (else drops it),
+// calls `fn` and sends its reply. No exception escapes.
+httplib::Server::HandlerWithContentReader BodyRoute(RouteContext* ctx, const char* name,
+                                                    bool json_body, JsonHandler fn) {
+  return [ctx, name, json_body, fn](const Request& req, Response& res,
+                                    const httplib::ContentReader& reader) {
+    t_info.route = name;
+    const size_t limit = static_cast<size_t>(ctx->service->config().max_body_bytes);
+    try {
+      if (auto denied = Unauthorized(ctx, req, true)) {
+        return SendDiscardingBody(req, res, reader, limit, *denied);
+      }
+      std::string text;
+      Reply error;
+      const auto length = ContentLength(req);
+      if (length.has_value() && *length > limit) {
+        // Refused by its Content-Length before a byte was read.
+        ReadBody(req, res, reader, limit, nullptr, &error);
+        return SendDiscardingBody(req, res, reader, limit, error);
+      }
+      if (ReadBody(req, res, reader, limit, json_body ? &text : nullptr, &error) !=
+          BodyRead::kComplete) {
+        return SendAndClose(res, error);  // stopped midway: the rest stays unread
+      }
+      SetPhase(ctx, req, ConnectionWatchdog::Phase::kHandler);
       Json body;
-      if (json_body && !ParseBody(req, res, &body)) return;
+      if (json_body) {
+        auto j = ParseJson(text, "request body");
+        if (!j.ok()) return Send(res, ErrorReply(400, "invalid_json", j.status().message()));
+        body = std::move(j).value();
+      }
       Send(res, fn(req, body, CurrentCaller()));
     } catch (const std::exception& e) {
       Send(res, ErrorReply(500, "internal", std::string("unexpected error: ") + e.what()));
@@ -215,22 +368,24 @@ void EventsRoute(RouteContext* ctx, const Request& req, Response& res) {
 void StreamRoute(RouteContext* ctx, const Request& req, Response& res,
                  const httplib::ContentReader& reader) {
   t_info.route = "/v1/sessions/{id}/stream";
-  auto drain = [&] { reader([](const char*, size_t) { return true; }); };
+  const size_t max_line = static_cast<size_t>(ctx->service->config().max_body_bytes);
   try {
-    if (!Authorize(ctx, req, res, true)) return drain();
+    if (auto denied = Unauthorized(ctx, req, true)) {
+      return SendDiscardingBody(req, res, reader, max_line, *denied);
+    }
     Reply error;
     auto s = ctx->service->FindSession(PathId(req), CurrentCaller(), &error);
-    if (s == nullptr) {
-      drain();
-      return Send(res, error);
-    }
+    if (s == nullptr) return SendDiscardingBody(req, res, reader, max_line, error);
     auto op = s->TryLock();
     if (!op.owns_lock()) {
-      drain();
-      return Send(res, ErrorReply(409, "session_busy",
-                                  "another request on session " + s->id() + " is in progress"));
+      return SendDiscardingBody(
+          req, res, reader, max_line,
+          ErrorReply(409, "session_busy",
+                     "another request on session " + s->id() + " is in progress"));
     }
-    const size_t max_line = static_cast<size_t>(ctx->service->config().max_body_bytes);
+    // The upload is long-lived by design (one line per generated chunk): it is
+    // the handler's phase, not a half-received request.
+    SetPhase(ctx, req, ConnectionWatchdog::Phase::kHandler);
     std::string pending, events;
     Json scored = Json::array();
     Json last;
@@ -315,14 +470,38 @@ void StreamRoute(RouteContext* ctx, const Request& req, Response& res,
 }
 
 // Answers a known path with the wrong method: 405 with Allow.
+Reply MethodNotAllowedReply(const Request& req, const char* route, const std::string& allow) {
+  Reply r = ErrorReply(
+      405, "method_not_allowed",
+      req.method.substr(0, 32) + " is not allowed on " + route + " (allowed: " + allow + ")");
+  r.headers.push_back({"Allow", allow});
+  return r;
+}
+
 httplib::Server::Handler MethodNotAllowed(const char* route, std::string allow) {
   return [route, allow](const Request& req, Response& res) {
     t_info.route = route;
-    Reply r = ErrorReply(405, "method_not_allowed",
-                         req.method + " is not allowed on " + route + " (allowed: " + allow + ")");
-    r.headers.push_back({"Allow", allow});
-    Send(res, r);
+    Send(res, MethodNotAllowedReply(req, route, allow));
   };
+}
+
+// The same for methods that may carry a body (dropped, at most the limit).
+httplib::Server::HandlerWithContentReader MethodNotAllowedWithBody(RouteContext* ctx,
+                                                                   const char* route,
+                                                                   std::string allow) {
+  return [ctx, route, allow](const Request& req, Response& res,
+                             const httplib::ContentReader& reader) {
+    t_info.route = route;
+    SendDiscardingBody(req, res, reader, static_cast<size_t>(ctx->service->config().max_body_bytes),
+                       MethodNotAllowedReply(req, route, allow));
+  };
+}
+
+Reply NoRouteReply(const Request& req) {
+  std::string path = req.path.size() > 200 ? req.path.substr(0, 200) + "..." : req.path;
+  return ErrorReply(
+      404, "not_found",
+      "no route for " + req.method.substr(0, 32) + " " + path + " (see docs/server.md)");
 }
 
 }  // namespace
@@ -331,10 +510,32 @@ void InstallRoutes(httplib::Server* http, RouteContext* ctx) {
   Service* svc = ctx->service;
   const bool public_metrics = svc->config().public_metrics;
 
-  http->set_pre_routing_handler([](const Request&, Response&) {
+  // Before any route (and before the library reads a byte of the body).
+  http->set_pre_routing_handler([ctx](const Request& req, Response& res) {
     t_info = RequestInfo{};
     t_info.start = SteadyClock::now();
     t_info.started = true;
+    const bool body = HasBody(req);
+    SetPhase(ctx, req,
+             body ? ConnectionWatchdog::Phase::kBody : ConnectionWatchdog::Phase::kHandler);
+    const std::string& m = req.method;
+    const bool body_method = m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE";
+    if (m == "PRI" || (body && !body_method)) {
+      // No route of these methods reads a body; the library would read a PRI
+      // body whole. The connection is closed: the body stays unread.
+      t_info.route = RouteOf(req.path);
+      SendAndClose(res, ErrorReply(400, "invalid_request",
+                                   "a " + m.substr(0, 32) + " request must not have a body"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (body && IsChunked(req) && IsCompressed(req)) {
+      // Without a Content-Length the compressed (raw) bytes would have no bound.
+      t_info.route = RouteOf(req.path);
+      SendAndClose(res, ErrorReply(411, "length_required",
+                                   "a compressed request body (Content-Encoding) needs a "
+                                   "Content-Length"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
 
@@ -354,32 +555,32 @@ void InstallRoutes(httplib::Server* http, RouteContext* ctx) {
   });
 
   // Classification.
-  http->Post("/v1/classify", JsonRoute(ctx, "/v1/classify", true,
+  http->Post("/v1/classify", BodyRoute(ctx, "/v1/classify", true,
                                        [svc](const Request&, const Json& body, const Caller& c) {
                                          return svc->Classify(body, c);
                                        }));
-  http->Post("/v1/moderations", JsonRoute(ctx, "/v1/moderations", true,
+  http->Post("/v1/moderations", BodyRoute(ctx, "/v1/moderations", true,
                                           [svc](const Request&, const Json& body, const Caller& c) {
                                             return svc->Moderations(body, c);
                                           }));
 
   // Streaming sessions.
-  http->Post("/v1/sessions", JsonRoute(ctx, "/v1/sessions", true,
+  http->Post("/v1/sessions", BodyRoute(ctx, "/v1/sessions", true,
                                        [svc](const Request&, const Json& body, const Caller& c) {
                                          return svc->OpenSession(body, c);
                                        }));
-  http->Get("/v1/sessions/([^/]+)",
-            JsonRoute(ctx, "/v1/sessions/{id}", false,
-                      [svc](const Request& req, const Json&, const Caller& c) {
-                        return svc->GetSession(PathId(req), c);
-                      }));
+  http->Get(
+      "/v1/sessions/([^/]+)",
+      JsonRoute(ctx, "/v1/sessions/{id}", [svc](const Request& req, const Json&, const Caller& c) {
+        return svc->GetSession(PathId(req), c);
+      }));
   http->Delete("/v1/sessions/([^/]+)",
-               JsonRoute(ctx, "/v1/sessions/{id}", false,
+               BodyRoute(ctx, "/v1/sessions/{id}", false,
                          [svc](const Request& req, const Json&, const Caller& c) {
                            return svc->CloseSession(PathId(req), c);
                          }));
   http->Post("/v1/sessions/([^/]+)/append",
-             JsonRoute(ctx, "/v1/sessions/{id}/append", true,
+             BodyRoute(ctx, "/v1/sessions/{id}/append", true,
                        [svc](const Request& req, const Json& body, const Caller& c) {
                          return svc->Append(PathId(req), body, c);
                        }));
@@ -410,13 +611,25 @@ void InstallRoutes(httplib::Server* http, RouteContext* ctx) {
   };
   for (const Known& k : known) {
     const std::string allow = k.allow;
-    auto h = MethodNotAllowed(k.route, allow);
-    if (allow.find("GET") == std::string::npos) http->Get(k.pattern, h);
-    if (allow.find("POST") == std::string::npos) http->Post(k.pattern, h);
-    if (allow.find("DELETE") == std::string::npos) http->Delete(k.pattern, h);
-    http->Put(k.pattern, h);
-    http->Patch(k.pattern, h);
+    auto with_body = MethodNotAllowedWithBody(ctx, k.route, allow);
+    if (allow.find("GET") == std::string::npos)
+      http->Get(k.pattern, MethodNotAllowed(k.route, allow));
+    if (allow.find("POST") == std::string::npos) http->Post(k.pattern, with_body);
+    if (allow.find("DELETE") == std::string::npos) http->Delete(k.pattern, with_body);
+    http->Put(k.pattern, with_body);
+    http->Patch(k.pattern, with_body);
   }
+  // Any other path, for the methods that may carry a body: 404 without
+  // letting the library read that body.
+  auto no_route = [ctx](const Request& req, Response& res, const httplib::ContentReader& reader) {
+    t_info.route = "unmatched";
+    SendDiscardingBody(req, res, reader, static_cast<size_t>(ctx->service->config().max_body_bytes),
+                       NoRouteReply(req));
+  };
+  http->Post(".*", no_route);
+  http->Put(".*", no_route);
+  http->Patch(".*", no_route);
+  http->Delete(".*", no_route);
 
   // Errors raised by the HTTP library itself (no route, bad request line,
   // body over the limit, ...) get the same JSON error shape.
@@ -431,11 +644,9 @@ void InstallRoutes(httplib::Server* http, RouteContext* ctx) {
           case 400:
             msg = "malformed HTTP request";
             break;
-          case 404: {
-            std::string path = req.path.size() > 200 ? req.path.substr(0, 200) + "..." : req.path;
-            msg = "no route for " + req.method + " " + path + " (see docs/server.md)";
+          case 404:
+            msg = NoRouteReply(req).body["error"]["message"];
             break;
-          }
           case 413:
             msg = "the request body exceeds the limit of " + std::to_string(max_body) + " bytes";
             if (req.get_header_value("Content-Type").find("x-www-form-urlencoded") !=
@@ -477,12 +688,13 @@ void InstallRoutes(httplib::Server* http, RouteContext* ctx) {
                               : res.status == 404     ? "unmatched"
                                                       : RouteOf(req.path);
     Metrics& m = ctx->service->metrics();
-    m.Add("ccguard_http_requests_total",
-          {{"route", route}, {"method", req.method}, {"status", std::to_string(res.status)}});
+    m.Add("ccguard_http_requests_total", {{"route", route},
+                                          {"method", MethodLabel(req.method)},
+                                          {"status", StatusLabel(res.status)}});
     m.Observe("ccguard_http_request_duration_seconds", {{"route", route}}, seconds);
     if (ctx->log != nullptr && ctx->log->enabled()) {
       Json rec = {{"event", "request"},
-                  {"method", req.method},
+                  {"method", req.method.size() > 32 ? req.method.substr(0, 32) : req.method},
                   {"path", req.path.size() > 512 ? req.path.substr(0, 512) : req.path},
                   {"route", route},
                   {"status", res.status},
@@ -495,9 +707,14 @@ void InstallRoutes(httplib::Server* http, RouteContext* ctx) {
       ctx->log->Write(rec);
     }
     t_info = RequestInfo{};
+    // The response is written: the connection waits for the next head.
+    SetPhase(ctx, req, ConnectionWatchdog::Phase::kHead);
   });
   Metrics& m = svc->metrics();
   m.DeclareCounter("ccguard_http_requests_total", "HTTP requests by route, method and status.");
+  m.DeclareCounter("ccguard_http_connections_cut_total",
+                   "Connections cut by the watchdog, by reason (head_timeout, head_too_large, "
+                   "shutdown).");
   m.DeclareHistogram("ccguard_http_request_duration_seconds",
                      "HTTP request latency by route, from the end of the headers to the end "
                      "of the response.",

@@ -17,6 +17,7 @@
 
 #include "server/access_log.h"
 #include "server/auth.h"
+#include "server/conn_watchdog.h"
 #include "server/service.h"
 
 namespace httplib {
@@ -30,6 +31,8 @@ struct RouteContext {
   const ApiKeys* keys = nullptr;
   AccessLog* log = nullptr;
   std::atomic<int> event_streams{0};  // open GET .../events responses
+  // Told each connection's phase (may be null: no watchdog).
+  ConnectionWatchdog* watchdog = nullptr;
 };
 
 // Installs the routes, the error and exception handlers and the logger.

@@ -22,6 +22,7 @@ struct HttpServer::Impl {
   std::unique_ptr<AccessLog> log;
   std::unique_ptr<Service> service;
   RouteContext ctx;
+  std::unique_ptr<ConnectionWatchdog> watchdog;  // made once the port is known
   httplib::Server http;
   int port = -1;
   std::mutex mu;
@@ -86,6 +87,14 @@ Result<int> HttpServer::Bind() {
                            " (is another server using the port?)");
   }
   m.port = port;
+  ConnectionWatchdog::Options wo;
+  wo.port = port;
+  wo.head_timeout = std::chrono::milliseconds(static_cast<int64_t>(m.config.head_timeout_s) * 1000);
+  Metrics* metrics = &m.service->metrics();
+  m.watchdog = std::make_unique<ConnectionWatchdog>(wo, [metrics](const char* reason) {
+    metrics->Add("ccguard_http_connections_cut_total", {{"reason", reason}});
+  });
+  m.ctx.watchdog = m.watchdog.get();
   if (!m.config.port_file.empty()) {
     const std::string tmp = m.config.port_file + ".tmp";
     {
@@ -104,6 +113,7 @@ Status HttpServer::Run() {
   Impl& m = *impl_;
   if (m.port <= 0) return Status::Internal("Run() before Bind()");
   std::signal(SIGPIPE, SIG_IGN);  // a client that leaves must not end the process
+  m.watchdog->Start();
   m.log->Write({{"event", "listening"},
                 {"host", m.config.host},
                 {"port", m.port},
@@ -138,6 +148,9 @@ Status HttpServer::Run() {
     lock.unlock();
     impl_->log->Write({{"event", "shutdown"}, {"phase", "draining"}});
     impl_->service->BeginShutdown();
+    // Half-received requests (a head or body still arriving) are dropped now
+    // and on every later scan; handlers run to their end.
+    impl_->watchdog->Drain();
     // Let event streams write their end event before the library stops
     // calling content providers.
     for (int i = 0; i < 200 && impl_->ctx.event_streams.load() > 0; ++i) {
@@ -159,6 +172,7 @@ Status HttpServer::Run() {
   }
   m.shutdown_cv.notify_all();
   stopper.join();
+  m.watchdog->Stop();
   if (loader.joinable()) loader.join();
   m.service->Finish();
   m.log->Write({{"event", "shutdown"}, {"phase", "done"}});

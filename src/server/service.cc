@@ -74,15 +74,22 @@ Service::Service(ServerConfig config) : config_(std::move(config)) {
   sl.idle_timeout =
       std::chrono::milliseconds(static_cast<int64_t>(config_.session_idle_timeout_s * 1000.0));
   sl.max_tokens = config_.session_max_tokens;
+  sl.max_kv_bytes = config_.session_max_kv_bytes;
   sessions_ = std::make_unique<SessionTable>(sl, &metrics_);
 
   metrics_.DeclareCounter("ccguard_items_total", "Items scored, by route, constitution and label.");
+  metrics_.DeclareCounter("ccguard_nonfinite_scores_total",
+                          "Items the model gave a non-finite score (NaN/inf): answered 500 "
+                          "model_error, never flagged safe.");
   metrics_.DeclareGaugeFn("ccguard_ready", "1 once the model is loaded and warm.",
                           [this] { return ready_.load() ? 1.0 : 0.0; });
   metrics_.DeclareGaugeFn("ccguard_queue_depth", "Items waiting for the dynamic batcher.",
                           [this] { return static_cast<double>(batcher_->queue_depth()); });
   metrics_.DeclareGaugeFn("ccguard_sessions_active", "Open streaming sessions.",
                           [this] { return static_cast<double>(sessions_->active()); });
+  metrics_.DeclareGaugeFn("ccguard_session_kv_bytes",
+                          "Keys/values held by streaming sessions (bytes of cache storage).",
+                          [this] { return static_cast<double>(sessions_->kv_bytes()); });
   metrics_.DeclareGaugeFn("process_resident_memory_bytes", "Resident memory size in bytes.",
                           [] { return static_cast<double>(ResidentBytes()); });
   metrics_.DeclareGaugeFn("ccguard_uptime_seconds", "Seconds since the service started.", [this] {
@@ -145,6 +152,12 @@ Status Service::LoadWithEngine(std::shared_ptr<Engine> engine) {
   classifiers_ = std::move(classifiers);
   names_ = std::move(names);
   compute_ = kernels::PrecisionName(engine_->model().precision());
+  {
+    // Keys and values of every layer, float32 rows of kv_dim each.
+    const auto& mc = engine_->model().config();
+    sessions_->SetKvBytesPerToken(2 * mc.num_hidden_layers * mc.num_key_value_heads * mc.head_dim *
+                                  static_cast<int64_t>(sizeof(float)));
+  }
   backend_ = engine_->model().backend_name();
   ready_ = true;
   return Status::Ok();
@@ -263,7 +276,7 @@ Reply Service::ScoreItems(const std::vector<Item>& items,
       if (st.code() == Status::Code::kResourceExhausted) {
         return ErrorReply(503, "timeout", where[i] + st.message());
       }
-      Reply r = StatusReply(st);
+      Reply r = ScoreFailed(st);
       r.body["error"]["message"] = where[i] + r.body["error"]["message"].get<std::string>();
       return r;
     }
@@ -504,11 +517,12 @@ Reply Service::OpenSession(const Json& body, const Caller& caller) {
   auto s = sessions_->Open(c, name, item->prompt, caller.key, &initial, &full);
   if (!s.ok()) {
     if (full) {
-      Reply r = ErrorReply(429, "too_many_sessions", s.status().message());
+      Reply r = ErrorReply(429, IsKvFull(s.status()) ? "session_memory_full" : "too_many_sessions",
+                           s.status().message());
       r.headers.push_back({"Retry-After", "1"});
       return r;
     }
-    return StatusReply(s.status());
+    return ScoreFailed(s.status());
   }
   Reply r;
   r.status = 201;
@@ -521,6 +535,11 @@ Reply Service::OpenSession(const Json& body, const Caller& caller) {
             {"score", initial}};
   r.headers.push_back({"Location", "/v1/sessions/" + id});
   return r;
+}
+
+Reply Service::ScoreFailed(const Status& st) {
+  if (Classifier::IsNonFiniteOutput(st)) metrics_.Add("ccguard_nonfinite_scores_total", {});
+  return StatusReply(st);
 }
 
 Reply Service::AppendLocked(Session& s, const Json& body) {
@@ -540,10 +559,15 @@ Reply Service::AppendLocked(Session& s, const Json& body) {
   }
   auto r = s.Append(it->get<std::string>());
   if (!r.ok()) {
+    if (IsKvFull(r.status())) {
+      Reply full = ErrorReply(429, "session_memory_full", r.status().message());
+      full.headers.push_back({"Retry-After", "1"});
+      return full;
+    }
     if (r.status().code() == Status::Code::kResourceExhausted) {
       return ErrorReply(413, "session_token_limit", r.status().message());
     }
-    return StatusReply(r.status());
+    return ScoreFailed(r.status());
   }
   metrics_.Add(
       "ccguard_items_total",

@@ -96,6 +96,9 @@ class Service {
                    const std::vector<std::string>& where, const Caller& caller,
                    std::vector<ItemScore>* out);
   Json ItemJson(const Item& item, const ItemScore& s, Classifier* c) const;
+  // The reply for an item the model could not score; counts non-finite
+  // outputs in ccguard_nonfinite_scores_total (answered 500 model_error).
+  Reply ScoreFailed(const Status& st);
   std::string NameOf(const Classifier* c) const;
   Reply SessionMiss(const std::string& id, SessionTable::Miss miss) const;
 

@@ -6,27 +6,26 @@
 // with a status: 2xx, or 4xx/5xx with {"error": {"type", "message"}}; no
 // crash, no hang, no unbounded memory.
 //
-// Not built by default (clang ignores the kernels' GCC target pragmas, hence
-// -march=native). Build and run from the repository root with clang,
-// after a configure has unpacked the fixtures into build/release/fixtures:
+// JSON bodies go through ccguard::ParseJson exactly as routes.cc does, so
+// deep nesting, numbers past a double and duplicate keys reach its limits
+// (an error must be InvalidArgument with a message: the routes answer 400).
 //
-//   clang++ -std=c++20 -g -O1 -march=native -fsanitize=fuzzer,address,undefined -Isrc -pthread \
-//     -DCCGUARD_FIXTURES='"build/release/fixtures"' src/server/service_fuzz.cc \
-//     $(ls src/{server,scoring,prompt,jinja,tokenizer,model,kernels,weights,util}/*.cc \
-//       src/kernels/cpu/*.cc | grep -v -e _test.cc -e _fuzz.cc -e server/server.cc \
-//       -e server/routes.cc) \
-//     build/release/generated/default_constitution.cc \
-//     $(pkg-config --cflags --libs libpcre2-8 libutf8proc) -lcrypto -o service_fuzz
-//   ./service_fuzz -max_len=4096 -max_total_time=60 -dict=src/server/service_fuzz.dict
+// Built by the "fuzz" CMake preset (clang, libFuzzer, ASan + UBSan), which
+// unpacks the fixtures into build/fuzz/fixtures; run with scripts/fuzz.sh or:
+//
+//   cmake --preset fuzz && cmake --build --preset fuzz
+//   build/fuzz/service_fuzz -max_len=4096 -max_total_time=60 -dict=src/server/service_fuzz.dict
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "server/service.h"
 #include "server/testing.h"
+#include "util/json_file.h"
 
 namespace {
 
@@ -63,10 +62,16 @@ void Check(const Reply& r) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  Json body = Json::parse(reinterpret_cast<const char*>(data) + 1,
-                          reinterpret_cast<const char*>(data) + size, nullptr,
-                          /*allow_exceptions=*/false);
-  if (body.is_discarded()) return 0;
+  auto parsed = ccguard::ParseJson(
+      std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1), "request body");
+  if (!parsed.ok()) {
+    if (parsed.status().code() != ccguard::Status::Code::kInvalidArgument ||
+        parsed.status().message().empty()) {
+      std::abort();
+    }
+    return 0;
+  }
+  const Json body = std::move(parsed).value();
   Service* s = TheService();
   const Caller caller;
   switch (data[0] % 4) {

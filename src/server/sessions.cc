@@ -8,7 +8,7 @@ namespace ccguard::server {
 
 Session::Session(std::string id, Classifier* classifier, std::string constitution, int owner,
                  std::unique_ptr<StreamSession> stream, int64_t max_tokens, size_t max_events,
-                 Metrics* metrics)
+                 Metrics* metrics, std::shared_ptr<KvBudget> kv)
     : id_(std::move(id)),
       classifier_(classifier),
       constitution_(std::move(constitution)),
@@ -17,8 +17,36 @@ Session::Session(std::string id, Classifier* classifier, std::string constitutio
       max_events_(max_events),
       metrics_(metrics),
       stream_(std::move(stream)),
+      kv_(std::move(kv)),
       created_(SteadyClock::now()),
       last_used_(created_) {}
+
+Session::~Session() {
+  if (kv_) kv_->used -= kv_charged_;
+}
+
+void Session::ChargeKv() {
+  if (!kv_) return;
+  const int64_t now = static_cast<int64_t>(stream_->cache_bytes());
+  kv_->used += now - kv_charged_;
+  kv_charged_ = now;
+}
+
+namespace {
+constexpr std::string_view kKvFull = "session memory is full";
+
+ccguard::Status KvFull(const KvBudget& kv) {
+  return ccguard::Status::ResourceExhausted(
+      std::string(kKvFull) + ": the open sessions hold " + std::to_string(kv.used.load()) +
+      " bytes of keys/values of the " + std::to_string(kv.limit) +
+      " allowed (session_max_kv_bytes); retry later, or close finished sessions");
+}
+}  // namespace
+
+bool IsKvFull(const ccguard::Status& s) {
+  return s.code() == ccguard::Status::Code::kResourceExhausted &&
+         s.message().rfind(kKvFull, 0) == 0;
+}
 
 std::string Session::ended() const {
   std::lock_guard<std::mutex> lock(ev_mu_);
@@ -60,6 +88,7 @@ ccguard::Result<Json> Session::Prefill() {
     metrics_->Add("ccguard_tokens_total", {{"source", "session"}, {"kind", "cached"}},
                   static_cast<double>(s.cached_tokens));
   }
+  ChargeKv();
   UpdateState();
   Touch();
   return ScoreJson(s);
@@ -83,7 +112,18 @@ ccguard::Result<Json> Session::Append(std::string_view chunk) {
           " (the session is unchanged; close it or open a new one)");
     }
   }
-  CCG_ASSIGN_OR_RETURN(ItemScore s, stream_->Append(chunk));
+  // A chunk of b bytes adds at most b tokens (byte-level BPE; a few more where
+  // the response's last tokens are re-tokenized), and never more than the
+  // session may still take.
+  if (kv_ &&
+      !kv_->Fits(std::min<int64_t>(static_cast<int64_t>(chunk.size()) + 8,
+                                   std::max<int64_t>(0, max_tokens_ - stream_->n_tokens())))) {
+    return KvFull(*kv_);
+  }
+  auto appended = stream_->Append(chunk);
+  ChargeKv();
+  if (!appended.ok()) return appended.status();
+  const ItemScore s = *appended;
   const int64_t index = chunks_++;
   const bool first_stop = s.unsafe && !stop_chunk_;
   if (first_stop) stop_chunk_ = index;
@@ -172,7 +212,8 @@ bool Session::WaitEvents(uint64_t after, std::chrono::milliseconds timeout,
 }
 
 SessionTable::SessionTable(SessionLimits limits, Metrics* metrics)
-    : limits_(limits), metrics_(metrics) {
+    : limits_(limits), metrics_(metrics), kv_(std::make_shared<KvBudget>()) {
+  kv_->limit = limits_.max_kv_bytes;
   if (metrics_ != nullptr) {
     metrics_->DeclareCounter("ccguard_sessions_opened_total", "Streaming sessions opened.");
     metrics_->DeclareCounter("ccguard_sessions_ended_total",
@@ -244,6 +285,11 @@ ccguard::Result<std::shared_ptr<Session>> SessionTable::Open(Classifier* classif
         "the prompt makes the exchange " + std::to_string(ids->size()) +
         " tokens; the session limit is " + std::to_string(limits_.max_tokens));
   }
+  if (kv_->Full()) {
+    release();
+    *full = true;
+    return KvFull(*kv_);
+  }
   auto stream = classifier->OpenSession(prompt);
   if (!stream.ok()) {
     release();
@@ -251,7 +297,7 @@ ccguard::Result<std::shared_ptr<Session>> SessionTable::Open(Classifier* classif
   }
   auto s =
       std::make_shared<Session>(NewId(), classifier, constitution, owner, std::move(stream).value(),
-                                limits_.max_tokens, limits_.max_events, metrics_);
+                                limits_.max_tokens, limits_.max_events, metrics_, kv_);
   {
     auto op = s->Lock();
     auto first = s->Prefill();

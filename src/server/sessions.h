@@ -37,7 +37,26 @@ struct SessionLimits {
   std::chrono::milliseconds idle_timeout{300 * 1000};
   int64_t max_tokens = 8192;
   size_t max_events = 256;  // retained per session for listeners
+  // Keys/values all sessions hold together (bytes of cache storage): opening
+  // a session or appending a chunk that could take the total past it is
+  // refused (KvFull: the service answers 429). An open is refused once the
+  // total is at the limit; an append when its chunk's tokens (at most one per
+  // byte, byte-level BPE) could take the total past it.
+  int64_t max_kv_bytes = int64_t{4} << 30;
 };
+
+// The keys/values memory the sessions of one table hold, against its limit.
+struct KvBudget {
+  std::atomic<int64_t> used{0};
+  std::atomic<int64_t> per_token{0};  // storage a token adds; 0 until the model is known
+  int64_t limit = 0;
+  // Whether `tokens` more positions fit under the limit.
+  bool Fits(int64_t tokens) const { return used.load() + tokens * per_token.load() <= limit; }
+  bool Full() const { return used.load() >= limit; }
+};
+
+// True for the refusal of an open or append past KvBudget::limit.
+bool IsKvFull(const ccguard::Status& s);
 
 // One Server-Sent Event.
 struct SessionEvent {
@@ -49,9 +68,11 @@ struct SessionEvent {
 class Session {
  public:
   // `metrics` may be null.
+  // `kv` (shared with the table) is charged with this session's cache.
   Session(std::string id, Classifier* classifier, std::string constitution, int owner,
           std::unique_ptr<StreamSession> stream, int64_t max_tokens, size_t max_events,
-          Metrics* metrics);
+          Metrics* metrics, std::shared_ptr<KvBudget> kv);
+  ~Session();
 
   const std::string& id() const { return id_; }
   const std::string& constitution() const { return constitution_; }
@@ -74,7 +95,9 @@ class Session {
   ccguard::Result<Json> Prefill();
   // Appends `chunk` and returns the score event (chunk_index, p_unsafe,
   // label, flagged, stop, ...). Refuses with ResourceExhausted when the
-  // exchange would exceed the session's token limit. Lock held.
+  // exchange would exceed the session's token limit, or (IsKvFull) when the
+  // chunk's tokens could take the sessions' keys/values past their limit.
+  // Lock held.
   ccguard::Result<Json> Append(std::string_view chunk);
   // A description: ids, counts, last score, as of the last completed
   // operation (no lock needed: an upload in progress does not block it).
@@ -101,6 +124,7 @@ class Session {
   void UpdateState();  // lock held
   void Publish(const std::string& type, const Json& data);
   void Touch();
+  void ChargeKv();  // the budget follows the cache's storage; lock held
 
   const std::string id_;
   Classifier* const classifier_;
@@ -111,6 +135,8 @@ class Session {
   Metrics* const metrics_;
   std::mutex op_;
   std::unique_ptr<StreamSession> stream_;
+  const std::shared_ptr<KvBudget> kv_;
+  int64_t kv_charged_ = 0;
   int64_t chunks_ = 0;
   std::optional<int64_t> stop_chunk_;
   std::optional<ItemScore> last_;
@@ -132,8 +158,9 @@ class SessionTable {
   ~SessionTable();  // Shutdown()
 
   // Opens a session for `prompt` and prefills it; `*initial` receives the
-  // empty-response score. ResourceExhausted when the table is full (then
-  // *full is set) or the prompt is over the token limit.
+  // empty-response score. ResourceExhausted when the table is full or the
+  // prompt's keys/values would not fit the budget (IsKvFull; then *full is
+  // set) or the prompt is over the token limit.
   ccguard::Result<std::shared_ptr<Session>> Open(Classifier* classifier,
                                                  const std::string& constitution,
                                                  const std::string& prompt, int owner,
@@ -156,6 +183,10 @@ class SessionTable {
 
   size_t active() const;
   const SessionLimits& limits() const { return limits_; }
+  // Keys/values held by the sessions (bytes), and the storage one token
+  // takes (set once the model is known).
+  int64_t kv_bytes() const { return kv_->used.load(); }
+  void SetKvBytesPerToken(int64_t bytes) { kv_->per_token.store(bytes); }
 
   // A fresh random 128-bit id in hex.
   static std::string NewId();
@@ -166,6 +197,7 @@ class SessionTable {
 
   const SessionLimits limits_;
   Metrics* metrics_;
+  const std::shared_ptr<KvBudget> kv_;
   mutable std::mutex mu_;
   std::condition_variable reaper_cv_;
   bool stopping_ = false;

@@ -174,7 +174,10 @@ void AddedVocabulary::SplitWith(const Trie& trie, std::string_view text, bool sk
     if (token < 0) break;
     pos = stop;
     const AddedToken& t = tokens_[token];
-    if (t.special && (skip_special || Overlaps(literal, start, stop))) continue;
+    // Literal text (skip_special, or a content span) matches no added token at
+    // all: non-special ones (<think>, <tool_call>, <|fim_*|>) are control
+    // markup to the model just as much as <|im_end|> is.
+    if (skip_special || Overlaps(literal, start, stop)) continue;
     if (t.single_word) {
       bool start_space = start == 0 || !IsWordChar(DecodeBefore(text, start));
       bool stop_space = stop == n || !IsWordChar(DecodeAt(text, stop));

@@ -64,10 +64,11 @@ class AddedVocabulary {
 
   // Splits `text` into segments covering it in order (empty segments are
   // omitted), matching the tokens with normalized == `normalized_pass`. With
-  // `skip_special`, tokens with special=true are not matched (Hugging Face's
-  // encode_special_tokens / split_special_tokens).
+  // `skip_special`, no added token is matched (special or not: stricter than
+  // Hugging Face's split_special_tokens, which still matches non-special
+  // added tokens such as <think>).
   // `literal` (sorted, non-overlapping [begin, end) byte ranges of `text`):
-  // a special token overlapping any of them is not matched either.
+  // an added token overlapping any of them is not matched either.
   void Split(std::string_view text, bool normalized_pass, bool skip_special,
              std::vector<Segment>* out,
              std::span<const std::pair<size_t, size_t>> literal = {}) const;

@@ -45,10 +45,11 @@ TEST(AddedVocabularyTest, LeftmostLongest) {
 
 TEST(AddedVocabularyTest, SkipSpecialConsumesTheMatch) {
   // As Hugging Face: the special match is found, then skipped; a token
-  // overlapping it is not tried again.
+  // overlapping it is not tried again. Literal text (skip_special) matches no
+  // added token at all, special or not (stricter than Hugging Face).
   auto v = MustBuild({Tok(1, "<|end|>", /*special=*/true), Tok(2, "end|>x"), Tok(3, "<think>")});
   EXPECT_EQ(Render(v, "a<|end|>x<think>"), "(a)[1:<|end|>](x)[3:<think>]");
-  EXPECT_EQ(Render(v, "a<|end|>x<think>", false, /*skip_special=*/true), "(a<|end|>x)[3:<think>]");
+  EXPECT_EQ(Render(v, "a<|end|>x<think>", false, /*skip_special=*/true), "(a<|end|>x<think>)");
 }
 
 TEST(AddedVocabularyTest, StripFlags) {

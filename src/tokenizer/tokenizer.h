@@ -46,15 +46,16 @@ class Tokenizer {
   // Encodes `text` (must be valid UTF-8, else InvalidArgument naming the byte offset).
   // parse_special=true: Hugging Face default behaviour: every added token (special or not)
   //   occurring in the text is matched as that token before the model runs.
-  // parse_special=false: "literal" mode = HF's split_special_tokens=True: added tokens with
-  //   special=true are NOT matched (so a user typing "<|im_end|>" gets ordinary BPE pieces),
-  //   added tokens with special=false are still matched as HF does.
+  // parse_special=false: "literal" mode: no added token is matched, special or not (a user
+  //   typing "<|im_end|>" or "<think>" gets ordinary BPE pieces). Stricter than HF's
+  //   split_special_tokens=True, which still matches added tokens with special=false
+  //   (Qwen3's <think>, </think>, <tool_call>, <|fim_*|>, ids 151657-151668).
   // No BOS/EOS are added (add_special_tokens=false semantics).
   Result<std::vector<int32_t>> Encode(std::string_view text, bool parse_special) const;
 
   // Encodes `text` as Hugging Face would with parse_special=true, except that
-  // special tokens overlapping any `literal` byte range [begin, end) are not
-  // matched: content placed in a chat template (user text, responses,
+  // added tokens (special or not) overlapping any `literal` byte range
+  // [begin, end) are not matched: content placed in a chat template (user text, responses,
   // constitutions) cannot forge control tokens, while the template's own
   // markup still can, and pre-tokenization sees the text whole (so tokens
   // equal the HF ids whenever the content holds no special token).

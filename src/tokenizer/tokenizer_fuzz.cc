@@ -2,18 +2,19 @@
 // checks that nothing crashes and that the public contract holds (invalid
 // UTF-8 is an error, valid input encodes and decodes, ASCII round-trips).
 //
-// Not built by default. Build and run from the repository root with clang:
+// An input that starts with '{' is also loaded as a tokenizer.json
+// (Tokenizer::FromJsonText): the loader must answer with a Status, whatever
+// the nesting, numbers or keys.
 //
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -pthread \
-//     -DCCGUARD_FIXTURES='"'$PWD/build-tok/fixtures'"' \
-//     src/tokenizer/tokenizer_fuzz.cc \
-//     $(ls src/tokenizer/*.cc src/util/*.cc | grep -v -e _test.cc -e _fuzz.cc) \
-//     $(pkg-config --cflags --libs libpcre2-8 libutf8proc) -o tokenizer_fuzz
-//   ./tokenizer_fuzz -max_len=4096 -max_total_time=60
+// Built by the "fuzz" CMake preset (clang, libFuzzer, ASan + UBSan), which
+// unpacks the fixtures into build/fuzz/fixtures; run with scripts/fuzz.sh or:
 //
-// The fixture directory is the unpacked one a CMake configure writes into the
-// build tree; the tokenizer path can also be given at run time with the
-// environment variable CCGUARD_TOKENIZER_JSON.
+//   cmake --preset fuzz && cmake --build --preset fuzz
+//   build/fuzz/tokenizer_fuzz -max_len=4096 -max_total_time=60
+//
+// The tokenizer path can also be given at run time with the environment
+// variable CCGUARD_TOKENIZER_JSON.
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -57,6 +58,10 @@ void Check(bool condition, const char* what) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const ccguard::Tokenizer& tok = GetTokenizer();
   std::string_view text(reinterpret_cast<const char*>(data), size);
+  if (size > 0 && data[0] == '{') {
+    auto loaded = ccguard::Tokenizer::FromJsonText(text, "fuzz tokenizer.json");
+    Check(loaded.ok() || !loaded.status().message().empty(), "a refused tokenizer.json says why");
+  }
   const bool valid = ccguard::IsValidUtf8(text);
   bool ascii = true;
   for (char c : text) ascii = ascii && static_cast<unsigned char>(c) < 0x80;

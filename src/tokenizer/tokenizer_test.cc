@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -122,6 +124,22 @@ TEST_F(QwenTokenizerTest, LiteralModeDoesNotMatchSpecialTokens) {
   EXPECT_EQ(std::find(lit.begin(), lit.end(), 151645), lit.end());
 }
 
+// Non-special added tokens (<think>, </think>, <tool_call>, <|fim_prefix|>:
+// ids 151657-151668) are control markup too: literal text never becomes them.
+TEST_F(QwenTokenizerTest, LiteralModeDoesNotMatchNonSpecialAddedTokens) {
+  for (const std::string text :
+       {"<think>", "a </think> b", "<tool_call>{}</tool_call>", "<|fim_prefix|>x<|fim_middle|>"}) {
+    auto hf = MustEncode(text, true);
+    EXPECT_TRUE(std::any_of(hf.begin(), hf.end(), [](int32_t id) { return id >= 151643; })) << text;
+    auto literal = MustEncode(text, false);
+    for (int32_t id : literal) EXPECT_LT(id, 151643) << text;
+    EXPECT_EQ(tokenizer_->Decode(literal).value(), text);
+    const std::pair<size_t, size_t> all{0, text.size()};
+    auto spans = tokenizer_->EncodeWithLiteralSpans(text, std::span(&all, 1)).value();
+    EXPECT_EQ(spans, literal) << text;
+  }
+}
+
 // Special tokens are matched only outside the literal spans; pre-tokenization
 // still sees the text whole, so without special tokens in the spans the ids
 // equal plain HF encoding.
@@ -150,11 +168,19 @@ TEST_F(QwenTokenizerTest, LiteralSpans) {
   EXPECT_FALSE(tokenizer_->EncodeWithLiteralSpans(text, bad).ok());
 }
 
-TEST_F(QwenTokenizerTest, NonSpecialAddedTokensMatchInBothModes) {
-  for (bool parse_special : {true, false}) {
-    auto ids = MustEncode("<think>\n\n</think>\n\n", parse_special);
-    EXPECT_EQ(ids, (std::vector<int32_t>{151667, 271, 151668, 271})) << parse_special;
-  }
+// As Hugging Face does with parse_special; the literal mode keeps them text
+// (LiteralModeDoesNotMatchNonSpecialAddedTokens), and a chat template's own
+// <think> markup outside the content spans is still matched (LiteralSpans).
+TEST_F(QwenTokenizerTest, NonSpecialAddedTokensMatchWhenParsingSpecialTokens) {
+  auto ids = MustEncode("<think>\n\n</think>\n\n", true);
+  EXPECT_EQ(ids, (std::vector<int32_t>{151667, 271, 151668, 271}));
+  const std::string text = "<think>\n\n</think>\n\nhi <think>";
+  const std::pair<size_t, size_t> content{text.size() - 10, text.size()};
+  auto spans = tokenizer_->EncodeWithLiteralSpans(text, std::span(&content, 1)).value();
+  ASSERT_GE(spans.size(), 4u);
+  EXPECT_EQ(std::vector<int32_t>(spans.begin(), spans.begin() + 4),
+            (std::vector<int32_t>{151667, 271, 151668, 271}));
+  EXPECT_EQ(std::count(spans.begin(), spans.end(), 151667), 1);
 }
 
 TEST_F(QwenTokenizerTest, EndOfSentenceTagIsOrdinaryText) {

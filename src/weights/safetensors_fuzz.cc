@@ -1,12 +1,9 @@
-// libFuzzer target for SafetensorsFile::Open. Not built by CMake (files ending in _fuzz.cc
-// are excluded from the library and the tests). Build and run from the repository root:
+// libFuzzer target for SafetensorsFile::Open. Built by the "fuzz" CMake
+// preset (clang, libFuzzer, ASan + UBSan); run with scripts/fuzz.sh or:
 //
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
-//     src/weights/safetensors_fuzz.cc src/weights/safetensors.cc src/weights/dtype.cc \
-//     src/weights/tensor_view.cc src/weights/safetensors_writer.cc src/util/status.cc \
-//     src/util/mapped_file.cc src/util/json_file.cc src/util/utf8.cc -o safetensors_fuzz
-//   mkdir -p corpus && cp build*/fixtures/tiny-a/adapter/adapter_model.safetensors corpus/
-//   ./safetensors_fuzz -max_len=65536 corpus
+//   cmake --preset fuzz && cmake --build --preset fuzz
+//   mkdir -p corpus && cp build/fuzz/fixtures/tiny-a/adapter/adapter_model.safetensors corpus/
+//   build/fuzz/safetensors_fuzz -max_len=65536 -dict=src/weights/safetensors_fuzz.dict corpus
 //
 // Each input is written to a temporary file (Open maps a path) and opened. An accepted file
 // must satisfy the guarantees Open documents; every byte of every tensor is read so that

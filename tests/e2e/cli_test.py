@@ -169,16 +169,17 @@ class ScoreTest(unittest.TestCase):
                  b'{"id": 6, "messages": []}',               # empty messages
                  b'{"id": 7, "messages": [{"role": "user"}]}',
                  b'{"id": 8, "text": ""}',                   # zero tokens
-                 b'',
+                 b'',                                        # blank: an error line too
                  b'{"id": 9, "prompt": "also fine"}']
         p = run(["score", "--model", BASE, "--no-adapter"], b"\n".join(lines) + b"\n", 3)
         out = outputs(p)
-        self.assertEqual(len(out), 10)
+        self.assertEqual(len(out), 11)  # output line i answers input line i
         self.assertIn("p_unsafe", out[0])
         self.assertIn("p_unsafe", out[-1])
         for o in out[1:-1]:
             self.assertIn("error", o)
-        self.assertEqual([o.get("id") for o in out], [1, None, None, 4, 5, None, 6, 7, 8, 9])
+        self.assertEqual([o.get("id") for o in out], [1, None, None, 4, 5, None, 6, 7, 8, None, 9])
+        self.assertIn("line 10: blank line", out[9]["error"])
         self.assertIn("line 2", out[1]["error"])
         self.assertIn("UTF-8", out[2]["error"])
         self.assertIn("'prompt' must be a string", out[3]["error"])

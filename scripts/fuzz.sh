@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (the "fuzz" preset: clang, ASan + UBSan) and
+# runs each for SECONDS (default 600) with its dictionary and a corpus kept in
+# build/fuzz/corpus/<target>/ (seeded from the fixtures). A finding stops that
+# target with its crash file in build/fuzz/ and the script exits non-zero.
+#   scripts/fuzz.sh [SECONDS] [TARGET...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-600}
+shift || true
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j"$(nproc)"
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors_fuzz tokenizer_fuzz template_fuzz service_fuzz)
+fix=build/fuzz/fixtures
+status=0
+for t in "${targets[@]}"; do
+  corpus=build/fuzz/corpus/$t
+  mkdir -p "$corpus"
+  args=(-max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="build/fuzz/$t-")
+  case $t in
+    safetensors_fuzz)
+      cp -n "$fix"/tiny-a/adapter/adapter_model.safetensors "$corpus"/ 2>/dev/null || true
+      args+=(-max_len=65536 -dict=src/weights/safetensors_fuzz.dict) ;;
+    tokenizer_fuzz) args+=(-max_len=4096) ;;
+    template_fuzz)
+      for f in "$fix"/tokenizer/tokenizer_config.json; do
+        [ -f "$f" ] && python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["chat_template"], end="")' "$f" >"$corpus/qwen3.jinja" 2>/dev/null || true
+      done
+      args+=(-max_len=8192 -dict=src/jinja/template_fuzz.dict) ;;
+    service_fuzz)
+      printf '\x00{"prompt": "hi", "response": "ok", "id": [1, {"a": null}]}' >"$corpus/seed0"
+      printf '\x01{"input": ["a", "b"]}' >"$corpus/seed1"
+      args+=(-max_len=4096 -dict=src/server/service_fuzz.dict) ;;
+  esac
+  echo "== $t for $seconds s"
+  rc=0
+  "build/fuzz/$t" "${args[@]}" "$corpus" >"build/fuzz/$t.log" 2>&1 || rc=$?
+  grep -E "^#[0-9]+ +DONE|^stat::number_of_executed_units|^stat::peak_rss_mb|==ERROR|^SUMMARY" \
+    "build/fuzz/$t.log" || true
+  if [ "$rc" != 0 ]; then
+    echo "== $t: FINDING (exit $rc; see build/fuzz/$t.log)"
+    status=1
+  fi
+done
+exit $status
