@@ -48,12 +48,14 @@ OPENAI_CATEGORIES = ["sexual", "sexual/minors", "harassment", "harassment/threat
 class Server:
     """A `ccguard serve` process on a free loopback port."""
 
-    def __init__(self, *args, env=None, config=None, ready=True):
+    def __init__(self, *args, env=None, config=None, ready=True, model=BASE, adapter=ADAPTER):
         self.dir = tempfile.mkdtemp(prefix="ccguard-serve-")
         self.port_file = os.path.join(self.dir, "port")
         self.log = os.path.join(self.dir, "access.jsonl")
-        cmd = [BIN, "serve", "--model", BASE, "--adapter", ADAPTER, "--threads", "2",
-               "--port", "0", "--port-file", self.port_file, "--access-log", self.log]
+        cmd = [BIN, "serve", "--model", model] + (["--adapter", adapter] if adapter else
+                                                   ["--no-adapter"])
+        cmd += ["--threads", "2", "--port", "0", "--port-file", self.port_file,
+                "--access-log", self.log]
         if config is not None:
             path = os.path.join(self.dir, "config.json")
             with open(path, "w", encoding="utf-8") as f:
