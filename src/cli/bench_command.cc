@@ -18,7 +18,7 @@ CLI::App* AddBenchCommand(CLI::App* app, std::shared_ptr<BenchFlags>* flags) {
       "bench",
       "Benchmark prefill, classification (prefix cache on/off), latency and memory on a "
       "full-size Qwen3-1.7B-shaped random model (or --model)");
-  cmd->add_option("--model", o.model_dir,
+  cmd->add_option("-m,--model", o.model_dir,
                   "Model folder to measure (default: a random Qwen3-1.7B made once in --cache)");
   cmd->add_option("--adapter", o.adapter_dir, "With --model: its PEFT LoRA adapter folder");
   cmd->add_option("--tokenizer", o.tokenizer_dir,

@@ -28,6 +28,7 @@ int RunClassify(const ModelFlags& flags, const std::string& text,
   const std::string label = s->unsafe ? c.unsafe_label() : c.safe_label();
   if (json) {
     std::cout << DumpJson({{"label", label},
+                           {"flagged", s->unsafe},
                            {"p_unsafe", s->p_unsafe},
                            {"threshold", s->threshold},
                            {"logprob_safe", s->logprob_safe},

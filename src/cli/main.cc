@@ -3,6 +3,11 @@
 #include <malloc.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/loader.h"
@@ -11,7 +16,7 @@
 namespace {
 
 void AddModelFlags(CLI::App* cmd, ccguard::cli::ModelFlags* f) {
-  cmd->add_option("--model", f->model, "Model folder or Hugging Face repo id[@revision]")
+  cmd->add_option("-m,--model", f->model, "Model folder or Hugging Face repo id[@revision]")
       ->capture_default_str();
   auto* adapter = cmd->add_option("--adapter", f->adapter, "PEFT LoRA adapter folder or repo id")
                       ->capture_default_str();
@@ -41,6 +46,57 @@ void AddModelFlags(CLI::App* cmd, ccguard::cli::ModelFlags* f) {
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
 }
 
+// Edit distance (insertions, deletions, substitutions, adjacent swaps).
+size_t Distance(const std::string& a, const std::string& b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min(
+          {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// For each argument that is neither a command nor a flag ccguard knows but is
+// close to one ("clasify", "--modle"), the closest: "'classify'".
+std::vector<std::string> Suggestions(CLI::App& app, int argc, char** argv) {
+  std::vector<std::string> commands, flags;
+  for (const CLI::App* sc : app.get_subcommands([](CLI::App*) { return true; })) {
+    commands.push_back(sc->get_name());
+    for (const CLI::Option* o : sc->get_options()) {
+      for (const std::string& n : o->get_lnames()) flags.push_back("--" + n);
+    }
+  }
+  std::vector<std::string> out;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    const bool flag = arg.rfind("--", 0) == 0;
+    if (flag) arg = arg.substr(0, arg.find('='));
+    if (!flag && i != 1) continue;  // a value, or a positional text
+    const auto& pool = flag ? flags : commands;
+    if (std::find(pool.begin(), pool.end(), arg) != pool.end()) continue;
+    std::string best;
+    size_t best_d = SIZE_MAX;
+    for (const std::string& c : pool) {
+      const size_t dist = Distance(arg, c);
+      if (dist < best_d) {
+        best_d = dist;
+        best = c;
+      }
+    }
+    if (!best.empty() && best_d <= std::max<size_t>(1, arg.size() / 4) + 1) {
+      out.push_back("'" + best + "' (for '" + arg + "')");
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -56,7 +112,8 @@ int main(int argc, char** argv) {
   std::string tok_model = "Qwen/Qwen3-1.7B";
   bool tok_literal = false;
   auto* tok = app.add_subcommand("tokenize", "stdin JSON Lines {\"text\"} -> stdout {\"ids\"}");
-  tok->add_option("--model", tok_model, "Model folder (its tokenizer.json)")->capture_default_str();
+  tok->add_option("-m,--model", tok_model, "Model folder (its tokenizer.json)")
+      ->capture_default_str();
   tok->add_flag("--literal", tok_literal, "Do not parse special tokens written in the text");
 
   ccguard::cli::ModelFlags score_flags;
@@ -116,7 +173,25 @@ int main(int argc, char** argv) {
   std::shared_ptr<ccguard::cli::BenchFlags> bench_flags;
   auto* bench = ccguard::cli::AddBenchCommand(&app, &bench_flags);
 
-  CLI11_PARSE(app, argc, argv);
+  app.footer(
+      "Exit status: 0 success; 1 an error (the message is on stderr); 2 a usage error (an unknown "
+      "command or flag, a bad value); 3 some input lines failed (score, tokenize: each has an "
+      "error line).");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // the message, on stderr
+    for (const std::string& hint : Suggestions(app, argc, argv)) {
+      std::fprintf(stderr, "ccguard: did you mean %s?\n", hint.c_str());
+    }
+    return 2;
+  }
   auto dispatch = [&]() -> int {
     if (serve->parsed()) return ccguard::cli::RunServe(*serve_flags);
     if (bench->parsed()) return ccguard::cli::RunBenchCommand(*bench_flags);

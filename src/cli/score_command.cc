@@ -27,6 +27,8 @@ Json ScoreJson(const Json& id, const ItemScore& s, const Constitution& c) {
   out["logprob_unsafe"] = s.logprob_unsafe;
   out["label_mass"] = s.label_mass;
   out["label"] = s.unsafe ? c.unsafe_label() : c.safe_label();
+  out["flagged"] = s.unsafe;  // as /v1/classify
+  out["threshold"] = s.threshold;
   out["n_tokens"] = s.n_tokens;
   return out;
 }

@@ -34,6 +34,7 @@ struct ServeFlags {
   std::optional<int> port;
   std::optional<std::string> port_file, api_keys_file, api_keys_env, access_log;
   bool require_auth = false, public_metrics = false;
+  std::vector<std::string> api_keys;
   std::optional<int64_t> max_body_bytes, max_item_tokens, session_max_tokens, max_batch_tokens,
       session_max_kv_bytes;
   std::optional<int> max_items_per_request, request_timeout_ms, batch_window_us, max_batch_items,
@@ -49,7 +50,9 @@ CLI::App* AddServeCommand(CLI::App* app, std::shared_ptr<ServeFlags>* flags) {
       "serve", "Run the HTTP guard service (classify, moderations, streaming sessions)");
   cmd->add_option("--config", f.config, "JSON config file (flags override it; docs/server.md)");
   cmd->add_flag("--print-config", f.print_config, "Print the effective configuration and exit");
-  cmd->add_option("--model", f.model, "Model folder or Hugging Face repo id[@revision]");
+  cmd->add_option("-m,--model", f.model,
+                  "Model folder or Hugging Face repo id[@revision] (default: " +
+                      server::ServerConfig().model + ")");
   auto* adapter = cmd->add_option("--adapter", f.adapter, "PEFT LoRA adapter folder or repo id");
   cmd->add_flag("--no-adapter", f.no_adapter, "Serve the base model alone")->excludes(adapter);
   cmd->add_option("--constitution", f.constitutions,
@@ -75,6 +78,11 @@ CLI::App* AddServeCommand(CLI::App* app, std::shared_ptr<ServeFlags>* flags) {
   cmd->add_option("--port", f.port, "Port (default 8080; 0: any free port, see --port-file)");
   cmd->add_option("--port-file", f.port_file, "Write the bound port to this file");
   cmd->add_option("--api-keys-file", f.api_keys_file, "File of API keys, one per line");
+  cmd->add_option("--api-key", f.api_keys,
+                  "An API key (repeatable; as llama-server and vLLM take it; visible to other "
+                  "users in the process list: prefer --api-keys-file or $CCGUARD_API_KEYS)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--api-keys-env", f.api_keys_env,
                   "Environment variable holding API keys (default CCGUARD_API_KEYS)");
   cmd->add_flag("--require-auth", f.require_auth, "Refuse to start without an API key");
@@ -152,6 +160,7 @@ Status BuildConfig(const ServeFlags& f, server::ServerConfig* c) {
   Override(f.port, &c->port);
   Override(f.port_file, &c->port_file);
   Override(f.api_keys_file, &c->api_keys_file);
+  c->api_keys.insert(c->api_keys.end(), f.api_keys.begin(), f.api_keys.end());
   Override(f.api_keys_env, &c->api_keys_env);
   if (f.require_auth) c->require_auth = true;
   if (f.public_metrics) c->public_metrics = true;

@@ -23,6 +23,17 @@ Result<Item> ItemFromJson(const Json& j, size_t max_bytes) {
     return Status::InvalidArgument("an item must be a JSON object, got " +
                                    std::string(j.type_name()));
   }
+  // Unknown fields are errors: a typo ("respnse") must not turn an exchange
+  // check into a prompt check.
+  static constexpr const char* kFields[] = {"id", "text", "messages", "prompt", "response"};
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    bool known = false;
+    for (const char* f : kFields) known = known || it.key() == f;
+    if (!known) {
+      return Status::InvalidArgument("unknown field '" + it.key() +
+                                     "' (an item has: id, text, messages, prompt, response)");
+    }
+  }
   Item item;
   if (auto it = j.find("id"); it != j.end()) item.id = *it;
   const int forms = static_cast<int>(j.contains("text")) +

@@ -26,7 +26,9 @@ struct Item {
   std::optional<std::string> response;
 };
 
-// Parses one item object. Errors name the offending field. Strings must be
+// Parses one item object: {"id"?, and exactly one of "text", "messages",
+// "prompt" (+ "response"?)}. Any other field is an error naming it (a typo
+// must not change what is checked). Errors name the offending field. Strings must be
 // valid UTF-8 (nlohmann already rejects invalid UTF-8 in JSON text; this also
 // guards items built in code). `max_bytes` bounds the total text size.
 Result<Item> ItemFromJson(const Json& j, size_t max_bytes = 1 << 20);

@@ -33,7 +33,10 @@ TEST(ItemTest, Errors) {
                {R"({"prompt": "a", "response": 2})", "'response' must be a string"},
                {R"({"messages": "x"})", "non-empty list"},
                {R"({"messages": [{"role": "user"}]})", "'role' and 'content'"},
-               {R"({"messages": [{"role": 1, "content": "x"}]})", "messages[0].'role'"}};
+               {R"({"messages": [{"role": 1, "content": "x"}]})", "messages[0].'role'"},
+               // Unknown fields name themselves (a typo must not drop the response).
+               {R"({"prompt": "a", "respnse": "b"})", "unknown field 'respnse'"},
+               {R"({"prompt": "a", "threshold": 0.2})", "unknown field 'threshold'"}};
   for (const auto& c : cases) {
     auto r = ItemFromJson(Json::parse(c.json));
     ASSERT_FALSE(r.ok()) << c.json;

@@ -44,7 +44,8 @@ Result<ApiKeys> ApiKeys::FromList(const std::vector<std::string>& keys) {
   return k;
 }
 
-Result<ApiKeys> ApiKeys::Load(const std::string& file, const std::string& env_var) {
+Result<ApiKeys> ApiKeys::Load(const std::string& file, const std::string& env_var,
+                              const std::vector<std::string>& keys) {
   ApiKeys k;
   if (!file.empty()) {
     auto text = ReadFileToString(file);
@@ -85,6 +86,9 @@ Result<ApiKeys> ApiKeys::Load(const std::string& file, const std::string& env_va
                                        "authentication; unset it to run without keys");
       }
     }
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {  // after the file's and the variable's
+    CCG_RETURN_IF_ERROR(k.Add(keys[i], "--api-key " + std::to_string(i + 1)));
   }
   return k;
 }

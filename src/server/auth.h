@@ -27,7 +27,10 @@ class ApiKeys {
   // spaces. A missing or unreadable file is an error; so is a file that
   // holds no key, and a variable that is set but holds no key (either would
   // otherwise turn authentication off silently). An unset variable is not.
-  static Result<ApiKeys> Load(const std::string& file, const std::string& env_var);
+  // `keys` are added too, after the others (`--api-key`, named "--api-key N"
+  // in errors). A key's index (the access log's "key") follows this order.
+  static Result<ApiKeys> Load(const std::string& file, const std::string& env_var,
+                              const std::vector<std::string>& keys = {});
   static Result<ApiKeys> FromList(const std::vector<std::string>& keys);
 
   bool enabled() const { return !digests_.empty(); }

@@ -292,6 +292,7 @@ Json ConfigToJson(const ServerConfig& c) {
           {"head_timeout_s", c.head_timeout_s},
           {"api_keys_file", c.api_keys_file},
           {"api_keys_env", c.api_keys_env},
+          {"api_key_flags", c.api_keys.size()},  // how many --api-key, never the keys
           {"require_auth", c.require_auth},
           {"public_metrics", c.public_metrics},
           {"max_body_bytes", c.max_body_bytes},

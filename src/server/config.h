@@ -55,6 +55,8 @@ struct ServerConfig {
   // Authentication: keys from a file and/or an environment variable.
   std::string api_keys_file;
   std::string api_keys_env = "CCGUARD_API_KEYS";
+  std::vector<std::string>
+      api_keys;                 // --api-key (flags only: never read from or written to a file)
   bool require_auth = false;    // refuse to start without keys
   bool public_metrics = false;  // serve /metrics without a key
 

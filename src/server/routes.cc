@@ -212,8 +212,9 @@ std::string SseEvent(const std::string& type, const std::string& data, uint64_t 
 // The route name of a path, for requests the library answered before any
 // handler ran (e.g. a body over the limit).
 const char* RouteOf(const std::string& path) {
-  static const char* const kFixed[] = {"/healthz",     "/readyz",         "/metrics",
-                                       "/v1/classify", "/v1/moderations", "/v1/sessions"};
+  static const char* const kFixed[] = {"/healthz",        "/health",     "/readyz",
+                                       "/metrics",        "/v1/models",  "/v1/classify",
+                                       "/v1/moderations", "/v1/sessions"};
   for (const char* r : kFixed) {
     if (path == r) return r;
   }
@@ -544,6 +545,10 @@ void InstallRoutes(httplib::Server* http, RouteContext* ctx) {
     t_info.route = "/healthz";
     Send(res, svc->Health());
   });
+  http->Get("/health", [svc](const Request&, Response& res) {  // as llama-server and vLLM
+    t_info.route = "/health";
+    Send(res, svc->Health());
+  });
   http->Get("/readyz", [svc](const Request&, Response& res) {
     t_info.route = "/readyz";
     Send(res, svc->Ready());
@@ -553,6 +558,10 @@ void InstallRoutes(httplib::Server* http, RouteContext* ctx) {
     if (!Authorize(ctx, req, res, !public_metrics)) return;
     res.set_content(svc->RenderMetrics(), "text/plain; version=0.0.4; charset=utf-8");
   });
+
+  http->Get("/v1/models",
+            JsonRoute(ctx, "/v1/models",
+                      [svc](const Request&, const Json&, const Caller&) { return svc->Models(); }));
 
   // Classification.
   http->Post("/v1/classify", BodyRoute(ctx, "/v1/classify", true,
@@ -599,8 +608,10 @@ void InstallRoutes(httplib::Server* http, RouteContext* ctx) {
   };
   const Known known[] = {
       {"/healthz", "/healthz", "GET"},
+      {"/health", "/health", "GET"},
       {"/readyz", "/readyz", "GET"},
       {"/metrics", "/metrics", "GET"},
+      {"/v1/models", "/v1/models", "GET"},
       {"/v1/classify", "/v1/classify", "POST"},
       {"/v1/moderations", "/v1/moderations", "POST"},
       {"/v1/sessions", "/v1/sessions", "POST"},

@@ -1,5 +1,6 @@
 // The HTTP API on a cpp-httplib server (documented in docs/server.md):
-//   GET    /healthz  /readyz  /metrics
+//   GET    /healthz (and /health)  /readyz  /metrics
+//   GET    /v1/models                   the loaded constitutions (OpenAI list shape)
 //   POST   /v1/classify                 one item or {"items": [...]}
 //   POST   /v1/moderations              OpenAI moderation shape
 //   POST   /v1/sessions                 open a streaming session

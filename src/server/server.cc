@@ -42,7 +42,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(const ServerConfig& confi
   CCG_RETURN_IF_ERROR(ValidateConfig(config));
   auto impl = std::make_unique<Impl>();
   impl->config = config;
-  CCG_ASSIGN_OR_RETURN(impl->keys, ApiKeys::Load(config.api_keys_file, config.api_keys_env));
+  CCG_ASSIGN_OR_RETURN(impl->keys,
+                       ApiKeys::Load(config.api_keys_file, config.api_keys_env, config.api_keys));
   if (config.require_auth && !impl->keys.enabled()) {
     return Status::InvalidArgument(
         "require_auth is set but no API key was found (api_keys_file, $" + config.api_keys_env +

@@ -375,6 +375,7 @@ Reply Service::Moderations(const Json& body, const Caller& caller) {
   Reply error;
   if (Unavailable(&error)) return error;
   if (!IsObject(body, &error)) return error;
+  if (!OnlyKeys(body, {"input", "model"}, &error)) return error;
   if (!body.contains("input")) return ErrorReply(400, "invalid_request", "'input' is required");
   // "model": a loaded constitution's name, or any OpenAI moderation model name
   // (served by the default constitution).
@@ -631,6 +632,30 @@ Reply Service::Ready() const {
               {"compute", compute_},
               {"backend", backend_}};
   }
+  return r;
+}
+
+Reply Service::Models() const {
+  Reply error;
+  if (Unavailable(&error)) return error;
+  // OpenAI's list shape: one entry per loaded constitution (the names
+  // /v1/moderations and /v1/classify accept), plus what runs them.
+  Json data = Json::array();
+  for (const auto& name : names_) {
+    const Classifier* c = classifiers_.at(name).get();
+    data.push_back({{"id", name},
+                    {"object", "model"},
+                    {"created", 0},
+                    {"owned_by", "ccguard"},
+                    {"default", name == names_[0]},
+                    {"threshold", c->threshold()}});
+  }
+  Reply r;
+  r.body = {
+      {"object", "list"},        {"data", std::move(data)},
+      {"model", config_.model},  {"adapter", config_.no_adapter ? Json() : Json(config_.adapter)},
+      {"compute", compute_},     {"backend", backend_},
+      {"device", config_.device}};
   return r;
 }
 

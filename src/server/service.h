@@ -65,6 +65,9 @@ class Service {
   // GET /healthz, GET /readyz
   Reply Health() const;
   Reply Ready() const;
+  // GET /v1/models: the loaded constitutions as OpenAI model entries, with
+  // the model, adapter, compute and backend that run them.
+  Reply Models() const;
   // GET /metrics (Prometheus text)
   std::string RenderMetrics() const { return metrics_.Render(); }
 

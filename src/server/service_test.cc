@@ -108,7 +108,7 @@ TEST(ServiceTest, BadInputsAre4xxWithClearMessages) {
       {Json::array(), 400, "JSON object"},
       {Json{{"prompt", 5}}, 400, "'prompt' must be a string"},
       {Json{{"prompt", "a"}, {"text", "b"}}, 400, "exactly one of"},
-      {Json{{"promt", "a"}}, 400, "exactly one of"},
+      {Json{{"promt", "a"}}, 400, "unknown field 'promt'"},  // a typo names itself
       {Json{{"messages", Json::array()}}, 400, "non-empty"},
       {Json{{"messages", {{{"role", "user"}}}}}, 400, "'role' and 'content'"},
       {Json{{"prompt", "a"}, {"constitution", 3}}, 400,

@@ -242,5 +242,38 @@ class BrokenModelTest(unittest.TestCase):
         self.assertIn("c.json", p.stderr.decode())
 
 
+class UsageTest(unittest.TestCase):
+    """Usage errors exit 2 with a suggestion; -m; items name unknown fields; outputs carry flagged."""
+
+    def test_usage_errors_exit_2_with_suggestions(self):
+        p = run(["clasify", "hello"], b"", 2)
+        self.assertIn("did you mean 'classify'", p.stderr.decode())
+        p = run(["classify", "--modle", BASE, "hello"], b"", 2)
+        self.assertIn("did you mean '--model'", p.stderr.decode())
+        p = run(["score", "--batch-size", "0"], b"", 2)  # a bad value
+        self.assertNotIn("did you mean", p.stderr.decode())
+        p = run(["--help"], b"", 0)
+        self.assertIn("Exit status: 0 success", p.stdout.decode())
+
+    def test_short_model_flag_and_flagged_output(self):
+        p = run(["classify", "-m", BASE, "--adapter", ADAPTER, "--json", "--threshold", "0", "hi"],
+                b"", 0)
+        j = json.loads(p.stdout)
+        self.assertIs(j["flagged"], True)
+        self.assertEqual(j["threshold"], 0)
+        p = run(["score", "-m", BASE, "--adapter", ADAPTER], jsonl([{"prompt": "hi"}]), 0)
+        out = outputs(p)[0]
+        self.assertIs(out["flagged"], out["label"] == "unsafe")
+        self.assertEqual(out["threshold"], 0.5)
+
+    def test_unknown_item_fields_are_errors(self):
+        p = run(["score", "-m", BASE, "--adapter", ADAPTER],
+                jsonl([{"id": 1, "prompt": "q", "respnse": "a"}, {"id": 2, "prompt": "q"}]), 3)
+        out = outputs(p)
+        self.assertIn("unknown field 'respnse'", out[0]["error"])
+        self.assertEqual(out[0]["id"], 1)
+        self.assertIn("p_unsafe", out[1])
+
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v"])

@@ -262,6 +262,8 @@ class EndpointsTest(ServerTestCase):
     def test_health_ready_and_metrics(self):
         status, body, _ = jrequest(self.port, "GET", "/healthz")
         self.assertEqual((status, body["status"]), (200, "ok"))
+        status, body, _ = jrequest(self.port, "GET", "/health")  # llama-server's and vLLM's name
+        self.assertEqual((status, body["status"]), (200, "ok"))
         status, body, _ = jrequest(self.port, "GET", "/readyz")
         self.assertEqual(status, 200)
         self.assertEqual(body["constitutions"], ["ccguard-default"])
@@ -482,11 +484,17 @@ class BadInputTest(ServerTestCase):
                              ({"items": {}}, "non-empty list"),
                              ({"items": [{"prompt": 1}]}, "items[0]"),
                              ({"prompt": "a", "constitution": 1}, "'constitution' must be"),
-                             ({"prompt": "a", "constitution": ""}, "non-empty")]:
+                             ({"prompt": "a", "constitution": ""}, "non-empty"),
+                             # Unknown fields name themselves, single and batch.
+                             ({"prompt": "a", "respnse": "b"}, "unknown field 'respnse'"),
+                             ({"items": [{"prompt": "a"}, {"prompt": "b", "threshold": 0.1}]},
+                              "items[1]: unknown field 'threshold'")]:
             self.check("POST", "/v1/classify", 400, body=body, needle=needle)
         for body in [{"input": 5}, {"input": []}, {"input": [{"type": "image_url"}]},
                      {"inputs": "a"}, {"input": "a", "model": 3}]:
             self.check("POST", "/v1/moderations", 400, body=body)
+        self.check("POST", "/v1/moderations", 400, body={"input": "a", "user": "u1"},
+                   needle="unknown field 'user'")
         for body in [{"prompt": 1}, {}, {"prompt": "a", "extra": True}]:
             self.check("POST", "/v1/sessions", 400, body=body)
         sid = jrequest(self.port, "POST", "/v1/sessions", {"prompt": "p"})[1]["id"]
@@ -557,7 +565,8 @@ class AuthTest(ServerTestCase):
         keys = os.path.join(cls.keys_dir, "keys.txt")
         with open(keys, "w") as f:
             f.write("# keys\nfile-key-0123456789\n")
-        cls.server_args = ("--api-keys-file", keys)
+        cls.server_args = ("--api-keys-file", keys, "--api-key", "flag-key-1", "--api-key",
+                           "flag-key-2")
         cls.server_env = {"CCGUARD_API_KEYS": "env-key-a,env-key-b"}
         super().setUpClass()
 
@@ -573,7 +582,8 @@ class AuthTest(ServerTestCase):
                               ({"Authorization": "Basic ZmlsZS1rZXk="}, 401),
                               ({"Authorization": "Bearer file-key-012345678"}, 401),
                               ({"Authorization": "Bearer file-key-0123456789"}, 200),
-                              ({"Authorization": "bearer env-key-b"}, 200)]:
+                              ({"Authorization": "bearer env-key-b"}, 200),
+                              ({"Authorization": "Bearer flag-key-2"}, 200)]:
             status, body, h = jrequest(self.port, "POST", "/v1/classify", {"prompt": "a"},
                                        headers=headers)
             self.assertEqual(status, want, (headers, body))
@@ -583,6 +593,15 @@ class AuthTest(ServerTestCase):
         self.assertEqual(request(self.port, "GET", "/metrics")[0], 401)
         ok = {"Authorization": "Bearer env-key-a"}
         self.assertEqual(request(self.port, "GET", "/metrics", headers=ok)[0], 200)
+        # /v1/models (as OpenAI lists models) needs a key too.
+        self.assertEqual(request(self.port, "GET", "/v1/models")[0], 401)
+        status, body, _ = jrequest(self.port, "GET", "/v1/models", headers=ok)
+        self.assertEqual(status, 200)
+        self.assertEqual(body["object"], "list")
+        self.assertEqual([m["id"] for m in body["data"]], ["ccguard-default"])
+        self.assertEqual(body["data"][0]["object"], "model")
+        self.assertIs(body["data"][0]["default"], True)
+        self.assertIn(body["compute"], ("fp32", "bf16", "int8"))
         # A session belongs to the key that opened it.
         sid = jrequest(self.port, "POST", "/v1/sessions", {"prompt": "p"}, headers=ok)[1]["id"]
         other = {"Authorization": "Bearer env-key-b"}
