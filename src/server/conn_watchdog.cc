@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <string_view>
 #include <vector>
 
 namespace ccguard::server {
@@ -30,6 +31,18 @@ int64_t BytesRead(int fd) {
   int queued = 0;
   if (ioctl(fd, SIOCINQ, &queued) != 0) queued = 0;
   return static_cast<int64_t>(info.tcpi_bytes_received) - queued;
+}
+
+// Whether a whole request head ("\r\n\r\n") waits unread in the socket's
+// receive queue: the client has sent it and a server thread has yet to read
+// it (all threads busy). Such a connection is not slow and is never cut.
+bool HeadWaiting(int fd, int64_t max_bytes) {
+  std::vector<char> buf(static_cast<size_t>(max_bytes) + 4);
+  const ssize_t n = recv(fd, buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
+  if (n <= 0) return false;
+  const std::string_view queued(buf.data(), static_cast<size_t>(n));
+  return queued.find("\r\n\r\n") != std::string_view::npos ||
+         queued.find("\n\n") != std::string_view::npos;
 }
 
 // The peer (numeric address, port) of `fd` when it is a connected TCP socket
@@ -146,16 +159,19 @@ void ConnectionWatchdog::Scan() {
     for (auto& [key, c] : conns_) {
       if (c.fd < 0 || c.cut) continue;
       const char* reason = nullptr;
-      if (draining_ && c.phase != Phase::kHandler) {
-        reason = "shutdown";
-      } else if (c.phase == Phase::kHead) {
+      if (c.phase == Phase::kHead) {
         const int64_t read = BytesRead(c.fd);
         if (c.read_at_start < 0) c.read_at_start = read;
         if (read >= 0 && c.read_at_start >= 0 && read - c.read_at_start > options_.max_head_bytes) {
           reason = "head_too_large";
-        } else if (now - c.since > options_.head_timeout) {
-          reason = "head_timeout";
+        } else if (draining_ || now - c.since > options_.head_timeout) {
+          // A request waiting whole for a busy server is served, even at shutdown.
+          if (!HeadWaiting(c.fd, options_.max_head_bytes)) {
+            reason = draining_ ? "shutdown" : "head_timeout";
+          }
         }
+      } else if (draining_ && c.phase == Phase::kBody) {
+        reason = "shutdown";
       }
       if (reason != nullptr && CutLocked(c)) cuts.push_back(reason);
     }

@@ -20,9 +20,12 @@
 // `max_head_bytes` in kHead (bytes the kernel received minus bytes still
 // queued, from TCP_INFO and FIONREAD), is cut: shutdown(SHUT_RDWR), which
 // ends the library's blocked read at once; the library then closes the
-// socket. After Drain() (server shutdown) every connection in kHead or kBody
-// is cut at once and on every later scan, so half-received requests never
-// delay the exit; handlers run to their end.
+// socket. A connection whose whole head waits unread in its receive queue
+// (peeked: the client was fast, every server thread is busy) is not cut: the
+// deadline is the client's, not the queue's. After Drain() (server shutdown)
+// every connection in kHead without a whole head waiting, or in kBody, is cut
+// at once and on every later scan, so half-received requests never delay the
+// exit; handlers and waiting requests run to their end.
 //
 // Thread-safety: all methods may be called from any thread. The watchdog's
 // own thread runs between Start() and Stop().
