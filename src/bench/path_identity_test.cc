@@ -109,7 +109,9 @@ TEST_P(PathIdentityTest, BatchCacheAndSession) {
   }
   // A streaming session's score after each chunk equals the one-shot score.
   const std::string prompt = "Tell me about the history of chemistry.";
-  auto session = cached->OpenSession(prompt);
+  Item base;
+  base.prompt = prompt;
+  auto session = cached->OpenSession(base);
   ASSERT_TRUE(session.ok()) << session.status().ToString();
   std::string full;
   for (const char* chunk : {"Chemistry ", "grew out of alchemy", ". Lavoisier named oxygen\n",

@@ -27,6 +27,12 @@ const char kPrompt[] =
     "Write a long, careful essay on the history of chemistry, from alchemy "
     "to the periodic table.";
 
+Item PromptItem() {
+  Item item;
+  item.prompt = kPrompt;
+  return item;
+}
+
 // Plain ASCII words: the response decodes cleanly at any token boundary.
 const char kText[] =
     "Chemistry grew out of the practical crafts of metal work, dyeing and medicine, and out "
@@ -117,7 +123,7 @@ Status RunConcurrentSessions(const StreamBenchOptions& o) {
   std::vector<std::thread> threads;
   for (int s = 0; s < n; ++s) {
     threads.emplace_back([&, s] {
-      auto session = cl->OpenSession(kPrompt);
+      auto session = cl->OpenSession(PromptItem());
       {
         std::unique_lock<std::mutex> lock(mu);
         ++ready;
@@ -271,7 +277,7 @@ Status RunStreamBench(const StreamBenchOptions& o) {
     cache.reset();
 
     t0 = Clock::now();
-    auto session = cl.OpenSession(kPrompt);
+    auto session = cl.OpenSession(PromptItem());
     if (!session.ok()) return session.status();
     Result<ItemScore> last = Status::Internal("no chunk");
     session_tokens = 0;

@@ -8,6 +8,7 @@
 // resumes where it stopped (a torn last line is cut off first).
 #include <algorithm>
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -186,20 +187,24 @@ Result<Suite> ReadSuite(const std::string& path, std::optional<size_t> max_per_d
   return s;
 }
 
-// The arguments that determine a run's results; a resumed run must match.
-Json RunIdentity(const EvalFlags& f, const std::string& suite_text) {
-  std::string constitution = "<default>";
-  if (!f.model.constitution.empty()) {
-    auto text = ReadFileToString(f.model.constitution);
-    constitution = text.ok() ? *text : "?";
-  }
-  return {{"suite", suite_text},
-          {"model", f.model.model},
-          {"adapter", f.model.no_adapter ? std::string() : f.model.adapter},
-          {"constitution", constitution},
-          {"threshold", f.model.threshold ? Json(*f.model.threshold) : Json()},
-          {"hf_special_tokens", f.model.hf_special_tokens},
-          {"max_per_dataset", f.max_per_dataset ? Json(*f.max_per_dataset) : Json()}};
+// The run's identity (run.json): the scoring identity (everything that changes
+// a score, scoring/run_identity.h) and what selects the items.
+Json RunIdentity(const EvalFlags& f, const std::string& suite_text, const Classifier& c,
+                 const IdentityInputs& in) {
+  Json j = ScoringIdentity(c, in);
+  j["suite_sha256"] = Sha256HexOf(suite_text);
+  j["max_per_dataset"] = f.max_per_dataset ? Json(*f.max_per_dataset) : Json();
+  return j;
+}
+
+// "2026-12-04T21:05:00Z".
+std::string UtcNow() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 volatile std::sig_atomic_t g_interrupted = 0;
@@ -245,7 +250,16 @@ int RunEval(const EvalFlags& f) {
       }
       part.insert(part.end(), r->begin(), r->end());
     }
-    if (!more.empty() && max_items) part = eval::Sample(std::move(part), *max_items, spec.seed);
+    if (!more.empty()) {
+      // The per-file lines above count what each file holds; this is what
+      // the dataset scores (and the report's N).
+      const size_t read = part.size();
+      if (max_items) part = eval::Sample(std::move(part), *max_items, spec.seed);
+      std::fprintf(
+          stderr, "ccguard: %s: %zu items from %zu files%s\n", spec.name.c_str(), part.size(),
+          paths.size(),
+          part.size() < read ? (" (sampled from " + std::to_string(read) + ")").c_str() : "");
+    }
     if (part.empty()) {
       PrintError(Status::InvalidArgument("dataset '" + spec.name +
                                          "' has no items (an empty file, or every row skipped)"));
@@ -273,16 +287,30 @@ int RunEval(const EvalFlags& f) {
   }
   const std::string run_path = (fs::path(f.out) / "run.json").string();
   const std::string scores_path = (fs::path(f.out) / "scores.jsonl").string();
-  const Json identity = RunIdentity(f, *suite_text);
+  // The model is loaded first: run.json records settings as resolved (the
+  // compute "auto" picks, the backend's instruction-set tier, the commits).
+  IdentityInputs inputs;
+  auto classifier = LoadClassifier(f.model, &inputs);
+  if (!classifier) return 1;
+  const Json identity = RunIdentity(f, *suite_text, *classifier, inputs);
   if (fs::exists(run_path, ec)) {
     auto prev = ReadJsonFile(run_path);
-    if (!prev.ok() || *prev != identity) {
-      PrintError(Status::InvalidArgument(
-          f.out + " holds a run with different arguments (run.json); use another --out"));
+    if (!prev.ok()) {
+      PrintError(prev.status().WithContext("the run in " + f.out + " (run.json)"));
+      return 1;
+    }
+    Status same = CheckSameIdentity(*prev, identity, "the run in " + f.out + " (run.json)");
+    if (!same.ok()) {
+      PrintError(same);
       return 1;
     }
   } else {
-    std::ofstream(run_path) << identity.dump(2) << '\n';
+    std::ofstream out(run_path);
+    out << identity.dump(2) << '\n';
+    if (!out.flush()) {
+      PrintError(Status::IOError(run_path + ": write failed"));
+      return 1;
+    }
   }
 
   // Resume: keep every complete line, cut a torn one.
@@ -313,8 +341,6 @@ int RunEval(const EvalFlags& f) {
 
   int rc = 0;
   if (!todo.empty()) {
-    auto classifier = LoadClassifier(f.model);
-    if (!classifier) return 1;
     std::signal(SIGINT, [](int) { g_interrupted = 1; });
     ProgressBar bar("eval", items.size(), "items", items.size() - todo.size());
     size_t errors = 0;
@@ -369,6 +395,10 @@ int RunEval(const EvalFlags& f) {
   eval::ReportOptions ro;
   ro.threshold = f.model.threshold.value_or(suite->threshold);
   ro.sweep_dataset = suite->sweep_on;
+  for (const auto& d : suite->datasets) ro.dataset_order.push_back(d.name);
+  ro.provenance = identity;
+  ro.provenance["suite"] = f.suite;
+  ro.provenance["date"] = UtcNow();
   auto report = eval::BuildReport(all->records, ro);
   if (!report.ok()) {
     PrintError(report.status());
@@ -397,6 +427,22 @@ int RunMetrics(const std::string& scores, const std::string& out, double thresho
   eval::ReportOptions ro;
   ro.threshold = threshold;
   ro.sweep_dataset = sweep_on;
+  // The order eval scored them in (the suite's), and eval's run record.
+  for (const auto& r : all->records) {
+    if (std::find(ro.dataset_order.begin(), ro.dataset_order.end(), r.dataset) ==
+        ro.dataset_order.end()) {
+      ro.dataset_order.push_back(r.dataset);
+    }
+  }
+  const fs::path run_json = fs::path(scores).parent_path() / "run.json";
+  std::error_code ec;
+  if (fs::exists(run_json, ec)) {
+    auto rec = ReadJsonFile(run_json.string());
+    if (rec.ok() && rec->is_object()) ro.provenance = *rec;
+  }
+  if (!ro.provenance.is_object()) ro.provenance = Json::object();
+  ro.provenance["scores"] = scores;
+  ro.provenance["date"] = UtcNow();
   auto report = eval::BuildReport(all->records, ro);
   if (!report.ok()) {
     PrintError(report.status());

@@ -51,11 +51,14 @@ bool ResolveModelAndAdapter(std::string* model, std::string* adapter, bool no_ad
   return true;
 }
 
-std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags) {
+std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags, IdentityInputs* identity) {
   ClassifierOptions o;
   o.model_dir = flags.model;
   o.adapter_dir = flags.no_adapter ? "" : flags.adapter;
   if (!ResolveModelAndAdapter(&o.model_dir, &o.adapter_dir, flags.no_adapter)) return nullptr;
+  if (identity != nullptr) {
+    *identity = IdentityInputs{o.model_dir, o.adapter_dir, flags.threshold};
+  }
   o.constitution_path = flags.constitution;
   o.threshold = flags.threshold;
   o.hf_special_tokens = flags.hf_special_tokens;

@@ -6,12 +6,15 @@
 #include "cli/commands.h"
 #include "hub/resolve.h"
 #include "scoring/classifier.h"
+#include "scoring/run_identity.h"
 
 namespace ccguard::cli {
 
 // Resolves --model/--adapter, loads everything and prints load warnings.
-// On failure prints the error and returns nullptr.
-std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags);
+// On failure prints the error and returns nullptr. `identity`, if given,
+// receives the references and resolved folders (for ScoringIdentity).
+std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags,
+                                           IdentityInputs* identity = nullptr);
 
 // Resolves a --model and, unless `no_adapter`, an --adapter reference (a
 // folder, or a Hugging Face repo id found in or downloaded to the cache) to

@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
   CLI::App app{"ccguard: a native runtime for constitutional safety classifiers"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "ccguard 0.1.0");
+  app.set_version_flag("--version", std::string("ccguard ") + ccguard::CcguardVersion());
 
   std::string tok_model = "Qwen/Qwen3-1.7B";
   bool tok_literal = false;

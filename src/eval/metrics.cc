@@ -154,6 +154,24 @@ BootstrapCis BootstrapCi(std::span<const Scored> items, double threshold,
   return out;
 }
 
+std::optional<Interval> WilsonInterval(size_t successes, size_t n, double level) {
+  if (n == 0 || successes > n) return std::nullopt;
+  // z = Phi^-1((1 + level) / 2), by bisection on erfc (monotone): the two-sided
+  // tail 1 - level equals erfc(z / sqrt(2)).
+  const double tail = 1 - level;
+  double lo = 0, hi = 40;
+  for (int i = 0; i < 200; ++i) {
+    const double mid = (lo + hi) / 2;
+    (std::erfc(mid / std::sqrt(2.0)) > tail ? lo : hi) = mid;
+  }
+  const double z = (lo + hi) / 2, nn = static_cast<double>(n);
+  const double p = static_cast<double>(successes) / nn, z2 = z * z;
+  const double denom = 1 + z2 / nn;
+  const double center = (p + z2 / (2 * nn)) / denom;
+  const double half = z * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn)) / denom;
+  return Interval{std::max(0.0, center - half), std::min(1.0, center + half)};
+}
+
 DatasetMetrics ComputeMetrics(std::span<const Scored> items, double threshold,
                               const BootstrapOptions& options) {
   DatasetMetrics m;
@@ -166,6 +184,8 @@ DatasetMetrics ComputeMetrics(std::span<const Scored> items, double threshold,
   m.auroc = Auroc(items);
   m.auprc = AveragePrecision(items);
   m.ci = BootstrapCi(items, threshold, options);
+  m.ci.tpr = WilsonInterval(m.confusion.tp, m.n_unsafe, options.level);
+  m.ci.fpr = WilsonInterval(m.confusion.fp, m.n_safe, options.level);
   return m;
 }
 

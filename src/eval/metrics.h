@@ -24,6 +24,12 @@
 // FPR is null; with no unsafe items TPR counts as 0, so the "flag nothing"
 // threshold is chosen.
 //
+// Confidence intervals (DatasetMetrics::ci): the rates TPR and FPR get the
+// Wilson score interval of their proportion (TP of n_unsafe, FP of n_safe)
+// at `level`, which stays informative for small or extreme counts (0 of 4
+// gives [0, 0.49], not [0, 0]); F1, not a proportion, gets the bootstrap
+// interval below. Null when the rate is undefined.
+//
 // Bootstrap CIs: `resamples` nonparametric resamples of the items (n draws
 // with replacement, indices from SplitMix64(seed)), the metric recomputed at
 // the fixed threshold; resamples where it is undefined are left out. The
@@ -81,13 +87,17 @@ struct BootstrapCis {
 BootstrapCis BootstrapCi(std::span<const Scored> items, double threshold,
                          const BootstrapOptions& options);
 
+// The Wilson score interval of `successes` out of `n` at confidence `level`
+// (two-sided, z the normal quantile at (1 + level) / 2); null when n == 0.
+std::optional<Interval> WilsonInterval(size_t successes, size_t n, double level);
+
 struct DatasetMetrics {
   double threshold = 0.5;
   size_t n = 0, n_unsafe = 0, n_safe = 0;
   Confusion confusion;
   Rates rates;
   std::optional<double> auroc, auprc;
-  BootstrapCis ci;
+  BootstrapCis ci;  // tpr, fpr: Wilson; f1: bootstrap (see above)
 };
 DatasetMetrics ComputeMetrics(std::span<const Scored> items, double threshold,
                               const BootstrapOptions& options);

@@ -165,7 +165,7 @@ TEST(MetricsTest, SingleClass) {
   EXPECT_FALSE(m.ci.f1.has_value());
   ASSERT_TRUE(m.ci.fpr.has_value());
   EXPECT_EQ(m.ci.fpr->lo, 0.0);
-  EXPECT_EQ(m.ci.fpr->hi, 0.0);
+  EXPECT_NEAR(m.ci.fpr->hi, 0.657620, 1e-6);  // Wilson, 0 of 2: never [0, 0]
   // A flagged safe item makes F1 defined and 0.
   m = ComputeMetrics(safe_only, 0.15, {});
   EXPECT_NEAR(*m.rates.f1, 0.0, kEps);
@@ -298,6 +298,27 @@ TEST(MetricsTest, BootstrapIsDeterministicAndSensible) {
   opt.seed = 6;
   BootstrapCis d = BootstrapCi(v, 0.5, opt);
   EXPECT_TRUE(d.tpr->lo != a.tpr->lo || d.tpr->hi != a.tpr->hi || d.f1->lo != a.f1->lo);
+}
+
+TEST(MetricsTest, WilsonIntervals) {
+  // Reference values: the Wilson formula at z = 1.959963984540054 (Python's
+  // statistics.NormalDist().inv_cdf(0.975)).
+  auto a = WilsonInterval(0, 4, 0.95);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->lo, 0.0);
+  EXPECT_NEAR(a->hi, 0.4898908364545972, 1e-12);
+  auto b = WilsonInterval(8, 10, 0.95);
+  EXPECT_NEAR(b->lo, 0.49016247153664183, 1e-12);
+  EXPECT_NEAR(b->hi, 0.9433178485456247, 1e-12);
+  auto c = WilsonInterval(4, 4, 0.95);
+  EXPECT_NEAR(c->lo, 0.5101091635454027, 1e-12);
+  EXPECT_EQ(c->hi, 1.0);
+  EXPECT_FALSE(WilsonInterval(0, 0, 0.95).has_value());
+  // ComputeMetrics uses it for TPR and FPR.
+  std::vector<Scored> v = {{true, 0.9}, {true, 0.8}, {true, 0.1}, {false, 0.2}, {false, 0.7}};
+  DatasetMetrics m = ComputeMetrics(v, 0.5, {});
+  EXPECT_EQ(m.ci.tpr->lo, WilsonInterval(2, 3, 0.95)->lo);
+  EXPECT_EQ(m.ci.fpr->hi, WilsonInterval(1, 2, 0.95)->hi);
 }
 
 TEST(MetricsTest, BootstrapOfAPerfectClassifier) {

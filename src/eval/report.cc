@@ -87,6 +87,13 @@ std::string Fixed(double x, int decimals) {
 
 std::string Cell(const std::optional<double>& x) { return x ? Fixed(*x, 4) : "n/a"; }
 
+// A threshold for people: 4 significant digits (results.json has it exactly).
+std::string Sig4(double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.4g", x);
+  return buf;
+}
+
 std::string MdEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -146,7 +153,7 @@ std::string SweepTableMd(const Report& r) {
       "|---|---:|---:|---:|---:|\n";
   for (const auto& c : r.sweep) {
     s += "| " + MdEscape(r.sweep_dataset) + " | " + Shortest(c.target_fpr) + " | " +
-         Shortest(c.threshold) + " | " + Cell(c.tpr) + " | " + Cell(c.fpr) + " |\n";
+         Sig4(c.threshold) + " | " + Cell(c.tpr) + " | " + Cell(c.fpr) + " |\n";
   }
   return s;
 }
@@ -195,8 +202,8 @@ std::string Axes(double left, double top, double w, double h, const std::string&
 std::string RocSvg(const DatasetResult& d) {
   const double left = 50, top = 30, w = 240, h = 240;
   std::string s =
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"310\" height=\"320\" "
-      "viewBox=\"0 0 310 320\" role=\"img\">";
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"roc\" viewBox=\"0 0 310 320\" "
+      "role=\"img\">";
   std::string title = "ROC";
   if (d.metrics.auroc) title += " (AUROC " + Fixed(*d.metrics.auroc, 4) + ")";
   s += Text(left + w / 2, 18, "middle", title, "font-weight=\"bold\"");
@@ -217,13 +224,15 @@ std::string RocSvg(const DatasetResult& d) {
     const auto& r = d.metrics.rates;
     if (r.tpr && r.fpr) {
       s += "<circle cx=\"" + P(left + *r.fpr * w) + "\" cy=\"" + P(top + h - *r.tpr * h) +
-           "\" r=\"4\" fill=\"#000\"><title>threshold " + Shortest(d.metrics.threshold) +
+           "\" r=\"4\" fill=\"#000\"><title>threshold " + Sig4(d.metrics.threshold) +
            "</title></circle>";
     }
   }
   return s + "</svg>";
 }
 
+// Bars are the fraction of each class's items in the bin (each class sums to
+// 1), so an unbalanced dataset (5 unsafe beside 5,000 safe) shows both.
 std::string HistogramSvg(const DatasetResult& d) {
   constexpr int kBins = 20;
   size_t safe[kBins] = {}, unsafe[kBins] = {};
@@ -232,25 +241,36 @@ std::string HistogramSvg(const DatasetResult& d) {
     b = std::clamp(b, 0, kBins - 1);
     ++(x.unsafe ? unsafe : safe)[b];
   }
-  size_t max_count = 1;
-  for (int b = 0; b < kBins; ++b) max_count = std::max({max_count, safe[b], unsafe[b]});
+  const size_t totals[2] = {d.metrics.n_safe, d.metrics.n_unsafe};
+  auto fraction = [&](int c, size_t count) {
+    return totals[c] == 0 ? 0.0 : static_cast<double>(count) / static_cast<double>(totals[c]);
+  };
+  double max_fraction = 0;
+  for (int b = 0; b < kBins; ++b) {
+    max_fraction = std::max({max_fraction, fraction(0, safe[b]), fraction(1, unsafe[b])});
+  }
+  // The y axis ends at the next tenth above the tallest bar.
+  const double top_value = std::max(0.1, std::ceil(max_fraction * 10 - 1e-9) / 10);
   const double left = 50, top = 30, w = 320, h = 200;
   std::string s =
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"480\" height=\"270\" "
-      "viewBox=\"0 0 480 270\" role=\"img\">";
-  s += Text(left + w / 2, 18, "middle", "p_unsafe histogram (20 bins)", "font-weight=\"bold\"");
-  s += Axes(left, top, w, h, "p_unsafe", "items", {{0.0, "0"}, {1.0, std::to_string(max_count)}});
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"histogram\" viewBox=\"0 0 480 270\" "
+      "role=\"img\">";
+  s += Text(left + w / 2, 18, "middle", "p_unsafe per class (20 bins)", "font-weight=\"bold\"");
+  s += Axes(left, top, w, h, "p_unsafe", "fraction of the class",
+            {{0.0, "0"}, {0.5, Fixed(top_value / 2, 2)}, {1.0, Fixed(top_value, 2)}});
   const double bw = w / kBins;
   for (int b = 0; b < kBins; ++b) {
     const size_t counts[2] = {safe[b], unsafe[b]};
     for (int c = 0; c < 2; ++c) {
       if (counts[c] == 0) continue;
-      double bh = h * static_cast<double>(counts[c]) / static_cast<double>(max_count);
+      const double f = fraction(c, counts[c]);
+      double bh = h * f / top_value;
       double x = left + b * bw + c * bw / 2 + 0.5;
       s += "<rect x=\"" + P(x) + "\" y=\"" + P(top + h - bh) + "\" width=\"" + P(bw / 2 - 1) +
            "\" height=\"" + P(bh) + "\" fill=\"" + (c ? kUnsafeColor : kSafeColor) + "\"><title>" +
            (c ? "unsafe " : "safe ") + Fixed(b / 20.0, 2) + "-" + Fixed((b + 1) / 20.0, 2) + ": " +
-           std::to_string(counts[c]) + "</title></rect>";
+           std::to_string(counts[c]) + " of " + std::to_string(totals[c]) + " (" +
+           Fixed(100 * f, 1) + "%)</title></rect>";
     }
   }
   const double t = std::clamp(d.metrics.threshold, 0.0, 1.0);
@@ -264,6 +284,31 @@ std::string HistogramSvg(const DatasetResult& d) {
   s += Text(lx + 14, top + 31, "start", "unsafe (" + std::to_string(d.metrics.n_unsafe) + ")");
   s += Text(lx, top + 50, "start", "- - threshold");
   return s + "</svg>";
+}
+
+// The provenance block: one row per field, nested objects flattened
+// ("model.revision").
+std::string ProvenanceHtml(const Json& p) {
+  std::string s = "<section id=\"provenance\">\n<h2>Provenance</h2>\n";
+  if (!p.is_object() || p.empty()) {
+    return s +
+           "<p>Not recorded: these scores came without a run record (run.json).</p>\n</section>\n";
+  }
+  s += "<div class=\"table-wrap\"><table>\n";
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const auto& [k, v] : p.items()) {
+    if (v.is_object()) {
+      for (const auto& [k2, v2] : v.items()) {
+        rows.push_back({k + "." + k2, v2.is_string() ? v2.get<std::string>() : v2.dump()});
+      }
+    } else {
+      rows.push_back({k, v.is_string() ? v.get<std::string>() : v.dump()});
+    }
+  }
+  for (const auto& [k, v] : rows) {
+    s += "<tr><th>" + HtmlEscape(k) + "</th><td class=\"text\">" + HtmlEscape(v) + "</td></tr>\n";
+  }
+  return s + "</table></div>\n</section>\n";
 }
 
 std::string HtmlRow(const std::vector<std::string>& cells, bool header = false) {
@@ -312,8 +357,20 @@ Result<Report> BuildReport(const std::vector<ScoreRecord>& records, const Report
   CCG_ASSIGN_OR_RETURN(auto groups, GroupScores(records));
   Report report;
   report.threshold = options.threshold;
+  report.provenance = options.provenance;
+  // The datasets in the requested order, then the rest by name.
+  std::vector<std::string> order;
+  for (const auto& name : options.dataset_order) {
+    if (groups.count(name) && std::find(order.begin(), order.end(), name) == order.end()) {
+      order.push_back(name);
+    }
+  }
+  for (const auto& [name, scores] : groups) {
+    if (std::find(order.begin(), order.end(), name) == order.end()) order.push_back(name);
+  }
   std::vector<Scored> pooled;
-  for (auto& [name, scores] : groups) {
+  for (const auto& name : order) {
+    auto& scores = groups[name];
     DatasetResult d;
     d.name = name;
     d.metrics = ComputeMetrics(scores, options.threshold, options.bootstrap);
@@ -356,6 +413,8 @@ std::string ResultsJson(const Report& report) {
     o["ci"] = {{"tpr", Ci(m.ci.tpr)}, {"fpr", Ci(m.ci.fpr)}, {"f1", Ci(m.ci.f1)}};
     j["datasets"][d.name] = std::move(o);
   }
+  j["dataset_order"] = Json::array();
+  for (const auto& d : report.datasets) j["dataset_order"].push_back(d.name);
   j["sweep"] = Json::array();
   for (const auto& c : report.sweep) {
     j["sweep"].push_back({{"dataset", report.sweep_dataset},
@@ -371,7 +430,7 @@ std::string ResultsJson(const Report& report) {
 
 std::string ResultsMarkdown(const Report& report) {
   std::string s = "# Evaluation results\n\n";
-  s += "Threshold: " + Shortest(report.threshold) +
+  s += "Threshold: " + Sig4(report.threshold) +
        " (an item is flagged unsafe when p_unsafe >= threshold). "
        "\"n/a\": undefined for the data (e.g. AUROC with a single class).\n\n";
   s += MetricsTableMd(report);
@@ -385,21 +444,28 @@ std::string ResultsMarkdown(const Report& report) {
 std::string ReportHtml(const Report& report) {
   std::string s =
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       "<title>ccguard evaluation report</title>\n<style>\n"
       "body{font-family:sans-serif;margin:2em;color:#222}\n"
-      "table{border-collapse:collapse;margin:1em 0}\n"
+      ".table-wrap{overflow-x:auto;max-width:100%;margin:1em 0}\n"
+      "table{border-collapse:collapse}\n"
       "th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}\n"
       "td{white-space:nowrap}\n"
+      "td.text{text-align:left;white-space:normal;overflow-wrap:anywhere}\n"
       "th:first-child,td:first-child{text-align:left}\n"
       "th{background:#f3f3f3}\n"
       ".plots{display:flex;flex-wrap:wrap;gap:2em;align-items:flex-start}\n"
+      ".plots svg.roc{flex:1 1 300px;max-width:520px;height:auto}\n"
+      ".plots svg.histogram{flex:2 1 420px;max-width:820px;height:auto}\n"
       "svg text{font-size:11px;font-family:sans-serif}\n"
       "section{border-top:1px solid #ddd;margin-top:2em}\n"
       "</style>\n</head>\n<body>\n<h1>ccguard evaluation report</h1>\n";
-  s += "<p>Threshold " + HtmlEscape(Shortest(report.threshold)) +
+  s += "<p>Threshold " + HtmlEscape(Sig4(report.threshold)) +
        ": an item is flagged unsafe when p_unsafe &gt;= threshold. n/a: undefined for the "
-       "data. 95% bootstrap intervals in brackets.</p>\n";
-  s += "<h2>Results</h2>\n<table>\n";
+       "data. 95% intervals in brackets: Wilson score intervals for TPR and FPR, bootstrap "
+       "for F1.</p>\n";
+  s += ProvenanceHtml(report.provenance);
+  s += "<h2>Results</h2>\n<div class=\"table-wrap\" id=\"results\"><table>\n";
   s += HtmlRow({"Dataset", "N", "Unsafe", "Safe", "Unsafe recall (TPR)",
                 "Missed unsafe (FNR, ASR proxy)", "Over-refusal (FPR)", "Unsafe F1", "AUROC",
                 "AUPRC", "TPR 95% CI", "FPR 95% CI", "F1 95% CI"},
@@ -411,15 +477,15 @@ std::string ReportHtml(const Report& report) {
                   Cell(m.auroc), Cell(m.auprc), CiCell(m.ci.tpr), CiCell(m.ci.fpr),
                   CiCell(m.ci.f1)});
   }
-  s += "</table>\n<h2>Threshold sweep on " + HtmlEscape(SweepTitle(report)) + "</h2>\n";
+  s += "</table></div>\n<h2>Threshold sweep on " + HtmlEscape(SweepTitle(report)) + "</h2>\n";
   s += "<p>For each target, the threshold with the highest TPR among those with FPR &lt;= "
-       "target (ties: the highest threshold).</p>\n<table>\n";
+       "target (ties: the highest threshold).</p>\n<div class=\"table-wrap\"><table>\n";
   s += HtmlRow({"Dataset", "Target FPR", "Threshold", "TPR", "FPR"}, true);
   for (const auto& c : report.sweep) {
-    s += HtmlRow({report.sweep_dataset, Shortest(c.target_fpr), Shortest(c.threshold), Cell(c.tpr),
+    s += HtmlRow({report.sweep_dataset, Shortest(c.target_fpr), Sig4(c.threshold), Cell(c.tpr),
                   Cell(c.fpr)});
   }
-  s += "</table>\n";
+  s += "</table></div>\n";
   for (const auto& d : report.datasets) {
     s += "<section>\n<h2>" + HtmlEscape(d.name) + "</h2>\n<p>N = " + std::to_string(d.metrics.n) +
          " (" + std::to_string(d.metrics.n_unsafe) + " unsafe, " +

@@ -1,6 +1,7 @@
 // Evaluation reports from scores: results.json, results.md, report.html.
 //
-// BuildReport groups score records by dataset (datasets sorted by name; items
+// BuildReport groups score records by dataset (datasets in
+// options.dataset_order, those it does not name after them by name; items
 // within a dataset sorted by id, so the output does not depend on the order
 // of lines in scores.jsonl; a repeated (dataset, id) is an error) and
 // computes metrics.h's metrics at options.threshold for each. The threshold
@@ -12,6 +13,7 @@
 // floats in shortest round-trip form, '\n' at the end):
 //   {"datasets": {NAME: {"auprc","auroc","ci": {"f1":[lo,hi],"fpr":[lo,hi],
 //     "tpr":[lo,hi]},"f1","fnr","fpr","n","n_safe","n_unsafe","precision","tpr"}},
+//    "dataset_order": [NAME...]  (the report's order: "datasets" is key-sorted),
 //    "sweep": [{"dataset","fpr","target_fpr","threshold","tpr"}...],
 //    "threshold": T}
 // An undefined metric or interval is null. Rates, AUROC/AUPRC and CI bounds
@@ -22,10 +24,16 @@
 // results.md: the per-dataset table (Dataset | N | Unsafe recall (TPR) |
 // Missed unsafe (FNR, ASR proxy) | Over-refusal (FPR) | Unsafe F1 | AUROC),
 // 4 decimals, "n/a" for undefined values (AUROC with a single class), then
-// the sweep table. report.html: one self-contained page (inline CSS and SVG,
-// no scripts or external resources): both tables, then per dataset an ROC
-// curve (with the operating point at the threshold) and a 20-bin histogram of
-// p_unsafe for safe vs unsafe items (bins [k/20, (k+1)/20), the last closed).
+// the sweep table; thresholds with 4 significant digits (results.json has
+// them exactly). report.html: one self-contained page (inline CSS and SVG,
+// no scripts or external resources): what produced it (options.provenance:
+// version, model and adapter revisions, constitution hash, compute, device,
+// date, suite), both tables (each in a horizontally scrolling wrapper, so a
+// narrow window scrolls instead of cutting columns off), then per dataset an
+// ROC curve (with the operating point at the threshold) and a 20-bin
+// histogram of p_unsafe for safe vs unsafe items as the fraction of each
+// class per bin (bins [k/20, (k+1)/20), the last closed), so a class of 5
+// items reads as well beside one of 5,000; plots scale to the page width.
 #pragma once
 
 #include <map>
@@ -34,6 +42,7 @@
 
 #include "eval/metrics.h"
 #include "eval/scores.h"
+#include "util/json_file.h"
 #include "util/status.h"
 
 namespace ccguard::eval {
@@ -43,6 +52,11 @@ struct ReportOptions {
   std::string sweep_dataset;  // empty: pool all datasets
   std::vector<double> target_fprs = {0.005, 0.01, 0.05};
   BootstrapOptions bootstrap;
+  // Datasets in this order (the suite's); unnamed ones follow by name.
+  std::vector<std::string> dataset_order;
+  // What produced the scores, shown by report.html: an object of scalars or
+  // objects of scalars (run.json, plus "date", "suite", ...); null: unknown.
+  Json provenance;
 };
 
 struct DatasetResult {
@@ -53,9 +67,10 @@ struct DatasetResult {
 
 struct Report {
   double threshold = 0.5;
-  std::vector<DatasetResult> datasets;  // sorted by name
+  std::vector<DatasetResult> datasets;  // in ReportOptions::dataset_order
   std::string sweep_dataset;            // a dataset name, or "all"
   std::vector<ThresholdChoice> sweep;
+  Json provenance;  // ReportOptions::provenance
 };
 
 // Scores per dataset, items sorted by id; InvalidArgument on a repeated

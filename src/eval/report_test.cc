@@ -186,5 +186,65 @@ TEST(ReportTest, HistogramBinsIncludeOneInTheLastBin) {
   EXPECT_NE(html.find("safe 0.05-0.10: 1"), std::string::npos);
 }
 
+TEST(ReportTest, SuiteOrderProvenanceAndReadableNumbers) {
+  ReportOptions opt;
+  opt.dataset_order = {"toxic", "big", "nope"};  // "hand" is not named: it follows
+  opt.threshold = 0.123456789;
+  opt.provenance = {{"ccguard_version", "0.1.0"},
+                    {"compute", "bf16"},
+                    {"model", {{"dir", "/m"}, {"revision", "abc"}}},
+                    {"date", "2026-12-04T00:00:00Z"}};
+  Report rep = MustBuild(Records(), opt);
+  ASSERT_EQ(rep.datasets.size(), 3u);
+  EXPECT_EQ(rep.datasets[0].name, "toxic");
+  EXPECT_EQ(rep.datasets[1].name, "big");
+  EXPECT_EQ(rep.datasets[2].name, "hand");
+  auto j = ParseJson(ResultsJson(rep), "results.json");
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ((*j)["dataset_order"], Json::array({"toxic", "big", "hand"}));
+  EXPECT_EQ((*j)["threshold"], 0.123456789);  // exact in results.json
+  const std::string md = ResultsMarkdown(rep);
+  EXPECT_LT(md.find("| toxic |"), md.find("| big |"));
+  EXPECT_LT(md.find("| big |"), md.find("| hand |"));
+  EXPECT_NE(md.find("Threshold: 0.1235 "), std::string::npos) << md;  // 4 significant digits
+  const std::string html = ReportHtml(rep);
+  EXPECT_NE(html.find("Threshold 0.1235:"), std::string::npos);
+  EXPECT_LT(html.find("<h2>toxic</h2>"), html.find("<h2>big</h2>"));
+  // Provenance, flattened.
+  EXPECT_NE(html.find("<section id=\"provenance\">"), std::string::npos);
+  EXPECT_NE(html.find("<th>model.revision</th><td class=\"text\">abc</td>"), std::string::npos);
+  EXPECT_NE(html.find("<th>compute</th><td class=\"text\">bf16</td>"), std::string::npos);
+  // Every table scrolls inside its wrapper.
+  size_t tables = 0, wrapped = 0;
+  for (size_t p = 0; (p = html.find("<table>", p)) != std::string::npos; ++p) {
+    ++tables;
+    // The nearest opening div before the table is a wrapper, not yet closed.
+    const size_t div = html.rfind("<div class=\"table-wrap\"", p);
+    wrapped += div != std::string::npos && html.find("</div>", div) > p;
+  }
+  EXPECT_EQ(tables, 3u);
+  EXPECT_EQ(wrapped, 3u);
+  EXPECT_NE(html.find(".table-wrap{overflow-x:auto"), std::string::npos);
+  // Without provenance the page says so.
+  EXPECT_NE(ReportHtml(MustBuild(Records())).find("Not recorded"), std::string::npos);
+}
+
+TEST(ReportTest, HistogramIsPerClassFraction) {
+  // 2 unsafe items beside 200 safe ones: each class's bars are its fractions.
+  std::vector<ScoreRecord> recs = {{"d", "u1", true, 0.97, 1}, {"d", "u2", true, 0.52, 1}};
+  for (int i = 0; i < 200; ++i) recs.push_back({"d", "s" + std::to_string(i), false, 0.01, 1});
+  std::string html = ReportHtml(MustBuild(recs));
+  EXPECT_NE(html.find("unsafe 0.95-1.00: 1 of 2 (50.0%)"), std::string::npos);
+  EXPECT_NE(html.find("safe 0.00-0.05: 200 of 200 (100.0%)"), std::string::npos);
+  EXPECT_NE(html.find("fraction of the class"), std::string::npos);
+  // The unsafe bar is half the height of the safe one (1.0 at the top of the axis).
+  auto height = [&](const std::string& title) {
+    const size_t t = html.find(title);
+    const size_t h = html.rfind("height=\"", t);
+    return std::stod(html.substr(h + 8));
+  };
+  EXPECT_NEAR(height("unsafe 0.95-1.00") * 2, height("safe 0.00-0.05"), 0.02);
+}
+
 }  // namespace
 }  // namespace ccguard::eval

@@ -1,5 +1,6 @@
 #include "prompt/constitution.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -44,7 +45,47 @@ Result<std::shared_ptr<const jinja::Template>> CompileField(const Json& j, const
   return std::make_shared<const jinja::Template>(std::move(t).value());
 }
 
+Status ReadOpenAiCategories(const Json& j, const std::string& what, std::vector<std::string>* out) {
+  auto it = j.find("openai_categories");
+  if (it == j.end() || it->is_null()) return Status::Ok();
+  if (!it->is_array()) {
+    return Status::InvalidArgument(what + ": 'openai_categories' must be a list of strings");
+  }
+  const auto& known = OpenAiModerationCategories();
+  for (const Json& c : *it) {
+    const std::string name = c.is_string() ? c.get<std::string>() : c.dump();
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      return Status::InvalidArgument(what + ": 'openai_categories' has '" + name +
+                                     "', not an OpenAI moderation category (" + list + ")");
+    }
+    if (std::find(out->begin(), out->end(), name) != out->end()) {
+      return Status::InvalidArgument(what + ": 'openai_categories' lists '" + name + "' twice");
+    }
+    out->push_back(name);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+const std::vector<std::string>& OpenAiModerationCategories() {
+  static const std::vector<std::string> k = {"sexual",
+                                             "sexual/minors",
+                                             "harassment",
+                                             "harassment/threatening",
+                                             "hate",
+                                             "hate/threatening",
+                                             "illicit",
+                                             "illicit/violent",
+                                             "self-harm",
+                                             "self-harm/intent",
+                                             "self-harm/instructions",
+                                             "violence",
+                                             "violence/graphic"};
+  return k;
+}
 
 Constitution::Constitution(Constitution&&) noexcept = default;
 Constitution& Constitution::operator=(Constitution&&) noexcept = default;
@@ -110,6 +151,7 @@ Result<Constitution> Constitution::ParseConstitution(const Json& j, const std::s
   }
   CCG_RETURN_IF_ERROR(ReadCategories(j, "unsafe_categories", what, true, &c.unsafe_));
   CCG_RETURN_IF_ERROR(ReadCategories(j, "safe_categories", what, false, &c.safe_));
+  CCG_RETURN_IF_ERROR(ReadOpenAiCategories(j, what, &c.openai_categories_));
   CCG_ASSIGN_OR_RETURN(auto system_t, CompileField(j, "system_template", what));
   CCG_ASSIGN_OR_RETURN(c.input_template_, CompileField(j, "input_template", what));
   CCG_ASSIGN_OR_RETURN(c.exchange_template_, CompileField(j, "exchange_template", what));
@@ -128,16 +170,51 @@ Result<Constitution> Constitution::ParseConstitution(const Json& j, const std::s
   if (!sys.ok()) return sys.status().WithContext(what + ": system_template");
   c.system_message_ = std::move(sys).value();
   CCG_RETURN_IF_ERROR(CheckUtf8(c.system_message_, what + ": system message"));
+  // Does each template render `context`? Rendered with and without a probe
+  // turn: a template that ignores it gives the same text.
+  auto uses_context = [&](const jinja::Template& t, bool exchange, bool* out) -> Status {
+    Json vars = c.vars_;
+    vars["prompt"] = "p";
+    if (exchange) vars["response"] = "r";
+    auto without = t.Render(jinja::Value::FromJson(vars));
+    vars["context"] = Json::array({{{"role", "user"}, {"content", "ccguard-context-probe"}}});
+    auto with = t.Render(jinja::Value::FromJson(vars));
+    const char* field = exchange ? "exchange_template" : "input_template";
+    if (!without.ok()) return without.status().WithContext(what + ": " + field);
+    if (!with.ok()) return with.status().WithContext(what + ": " + field + " (with a context)");
+    *out = *with != *without;
+    return Status::Ok();
+  };
+  c.vars_["context"] = Json::array();
+  CCG_RETURN_IF_ERROR(uses_context(*c.input_template_, false, &c.input_uses_context_));
+  CCG_RETURN_IF_ERROR(uses_context(*c.exchange_template_, true, &c.exchange_uses_context_));
   return c;
 }
 
 Result<std::vector<ChatMessage>> Constitution::BuildMessages(
-    const std::string& prompt, const std::optional<std::string>& response) const {
+    const std::vector<ChatMessage>& context, const std::string& prompt,
+    const std::optional<std::string>& response) const {
   CCG_RETURN_IF_ERROR(CheckUtf8(prompt, "prompt"));
   if (response) CCG_RETURN_IF_ERROR(CheckUtf8(*response, "response"));
   Json vars = vars_;
   vars["prompt"] = prompt;
   if (response) vars["response"] = *response;
+  if (!context.empty()) {
+    if (!(response ? exchange_uses_context_ : input_uses_context_)) {
+      return Status::InvalidArgument(
+          "constitution '" + name_ + "': its " +
+          (response ? "exchange_template" : "input_template") + " does not use 'context', so the " +
+          std::to_string(context.size()) +
+          " earlier turn(s) of this conversation would be dropped; send the last turns "
+          "alone, or add {{ context }} to the template (docs/constitution.md)");
+    }
+    Json turns = Json::array();
+    for (const auto& m : context) {
+      CCG_RETURN_IF_ERROR(CheckUtf8(m.content, "context"));
+      turns.push_back({{"role", m.role}, {"content", m.content}});
+    }
+    vars["context"] = std::move(turns);
+  }
   const jinja::Template& t = response ? *exchange_template_ : *input_template_;
   auto user = t.Render(jinja::Value::FromJson(vars));
   if (!user.ok()) {

@@ -10,11 +10,15 @@
 //    "safe_categories":   [{"name", "description"}]?,
 //    "system_template": str,      // Jinja; variables: name, description, labels,
 //                                 //   unsafe_categories, safe_categories
-//    "input_template": str,       // Jinja; adds: prompt
-//    "exchange_template": str}    // Jinja; adds: prompt, response
+//    "input_template": str,       // Jinja; adds: prompt, context
+//    "exchange_template": str,    // Jinja; adds: prompt, response, context
+//    "openai_categories": [str]?} // OpenAI moderation categories a flag sets
 // The system template renders the system message; the input or exchange
 // template renders the user message. Content is passed as a variable, never
-// spliced into template source.
+// spliced into template source. `context` is the list of earlier turns of a
+// conversation ([{"role", "content"}], empty for a lone prompt or exchange);
+// a template that ignores it cannot judge a conversation with earlier turns
+// (BuildMessages refuses rather than drop them).
 #pragma once
 
 #include <memory>
@@ -31,6 +35,10 @@ namespace ccguard {
 namespace jinja {
 class Template;
 }
+
+// The 13 category keys of OpenAI's moderation API (omni-moderation), in
+// OpenAI's order.
+const std::vector<std::string>& OpenAiModerationCategories();
 
 struct PolicyCategory {
   std::string name;
@@ -56,14 +64,28 @@ class Constitution {
   std::optional<double> threshold() const { return threshold_; }
   const std::vector<PolicyCategory>& unsafe_categories() const { return unsafe_; }
   const std::vector<PolicyCategory>& safe_categories() const { return safe_; }
+  // The OpenAI moderation categories a flag of this constitution sets (each
+  // scored with p_unsafe by /v1/moderations); each one of
+  // OpenAiModerationCategories(), no duplicates; empty when not given.
+  const std::vector<std::string>& openai_categories() const { return openai_categories_; }
   const Json& json() const { return json_; }
 
   // The system message (depends only on the constitution).
   const std::string& system_message() const { return system_message_; }
   // [system, user] messages classifying `prompt` alone (response unset) or
-  // the exchange prompt → response.
-  Result<std::vector<ChatMessage>> BuildMessages(const std::string& prompt,
+  // the exchange prompt → response, after the earlier turns `context`.
+  // InvalidArgument when `context` is not empty and the template in use does
+  // not render it.
+  Result<std::vector<ChatMessage>> BuildMessages(const std::vector<ChatMessage>& context,
+                                                 const std::string& prompt,
                                                  const std::optional<std::string>& response) const;
+  Result<std::vector<ChatMessage>> BuildMessages(const std::string& prompt,
+                                                 const std::optional<std::string>& response) const {
+    return BuildMessages({}, prompt, response);
+  }
+  // Whether the input (exchange) template renders `context`.
+  bool input_uses_context() const { return input_uses_context_; }
+  bool exchange_uses_context() const { return exchange_uses_context_; }
 
  private:
   Constitution() = default;
@@ -71,10 +93,12 @@ class Constitution {
   std::string name_, safe_label_ = "safe", unsafe_label_ = "unsafe";
   std::optional<double> threshold_;
   std::vector<PolicyCategory> unsafe_, safe_;
+  std::vector<std::string> openai_categories_;
   Json json_;
   Json vars_;
   std::string system_message_;
   std::shared_ptr<const jinja::Template> input_template_, exchange_template_;
+  bool input_uses_context_ = false, exchange_uses_context_ = false;
 };
 
 }  // namespace ccguard

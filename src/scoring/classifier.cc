@@ -61,10 +61,11 @@ Result<std::string> Classifier::RenderPrompt(const Item& item) const {
   switch (item.kind) {
     case Item::Kind::kText:
       return item.text;
-    case Item::Kind::kMessages:
-      return engine_->chat_template().Render(item.messages);
+    case Item::Kind::kChat:
+      return engine_->chat_template().Render(item.chat);
     case Item::Kind::kExchange: {
-      CCG_ASSIGN_OR_RETURN(auto messages, constitution_.BuildMessages(item.prompt, item.response));
+      CCG_ASSIGN_OR_RETURN(auto messages,
+                           constitution_.BuildMessages(item.context, item.prompt, item.response));
       return engine_->chat_template().Render(messages);
     }
   }
@@ -75,10 +76,11 @@ Result<std::vector<int32_t>> Classifier::Tokenize(const Item& item) const {
   switch (item.kind) {
     case Item::Kind::kText:
       return engine_->EncodeText(item.text);
-    case Item::Kind::kMessages:
-      return engine_->EncodeMessages(item.messages);
+    case Item::Kind::kChat:
+      return engine_->EncodeMessages(item.chat);
     case Item::Kind::kExchange: {
-      CCG_ASSIGN_OR_RETURN(auto messages, constitution_.BuildMessages(item.prompt, item.response));
+      CCG_ASSIGN_OR_RETURN(auto messages,
+                           constitution_.BuildMessages(item.context, item.prompt, item.response));
       return engine_->EncodeMessages(messages);
     }
   }
@@ -289,13 +291,17 @@ Result<ItemScore> Classifier::Score(const Item& item) {
   return std::move(r[0]);
 }
 
-Result<std::unique_ptr<StreamSession>> Classifier::OpenSession(const std::string& prompt) {
-  Item probe;
-  probe.prompt = prompt;
+Result<std::unique_ptr<StreamSession>> Classifier::OpenSession(const Item& base) {
+  if (base.kind != Item::Kind::kExchange || base.response.has_value()) {
+    return Status::InvalidArgument(
+        "a session judges a prompt (or a conversation ending with a user turn) and the "
+        "response streamed into it: the item must not hold a response");
+  }
+  Item probe = base;
   probe.response = "";
   CCG_RETURN_IF_ERROR(Tokenize(probe).status());
   CCG_RETURN_IF_ERROR(EnsurePrefix());
-  return std::unique_ptr<StreamSession>(new StreamSession(this, prompt));
+  return std::unique_ptr<StreamSession>(new StreamSession(this, base));
 }
 
 }  // namespace ccguard

@@ -67,8 +67,9 @@ class Classifier {
   // Scores already-tokenized sequences.
   std::vector<Result<ItemScore>> ScoreTokens(const std::vector<std::vector<int32_t>>& seqs);
 
-  // Streaming output classification of `prompt` → response: see session.h.
-  Result<std::unique_ptr<StreamSession>> OpenSession(const std::string& prompt);
+  // Streaming output classification of `base` (an exchange item: its context
+  // and prompt; a response must not be set) → response: see session.h.
+  Result<std::unique_ptr<StreamSession>> OpenSession(const Item& base);
 
   // Label statistics from last-position logits.
   Result<ItemScore> ScoreFromLogits(const std::vector<float>& logits, int64_t n_tokens) const;

@@ -39,7 +39,7 @@ std::unique_ptr<Classifier> Make(const ClassifierOptions& o) {
 }
 
 Item Messages(const Json& c) {
-  Json j = {{"messages", c["messages"]}};
+  Json j = {{"chat", c["messages"]}};
   return *ItemFromJson(j);
 }
 
@@ -131,26 +131,40 @@ TEST(ClassifierTest, StreamingSessionEndsAtOneShotScore) {
   const std::vector<std::string> chunks = {"Chemistry ",       "grew out of alchemy",
                                            ". Lavoisier",      " named oxygen\n",
                                            "\nand hydrogen; ", "🙂 the end."};
-  auto session = cl->OpenSession(prompt);
-  ASSERT_TRUE(session.ok()) << session.status().ToString();
-  std::string full;
-  Result<ItemScore> last = Status::Internal("none");
-  for (const auto& ch : chunks) {
-    full += ch;
-    last = (*session)->Append(ch);
-    ASSERT_TRUE(last.ok()) << last.status().ToString();
-    Item ex;
-    ex.prompt = prompt;
-    ex.response = full;
-    auto one = cl->Score(ex);
-    ASSERT_TRUE(one.ok());
-    EXPECT_NEAR(last->p_unsafe, one->p_unsafe, 1e-5) << full;
-    EXPECT_EQ(last->n_tokens, one->n_tokens);
-    EXPECT_GT(last->cached_tokens, cl->prefix_tokens() / 2);
+  // A lone prompt, and the same prompt as the last turn of a conversation.
+  const Json earlier = Json::parse(R"([{"role": "system", "content": "Be brief."},
+      {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}])");
+  for (bool conversation : {false, true}) {
+    Json turns = conversation ? earlier : Json::array();
+    turns.push_back({{"role", "user"}, {"content", prompt}});
+    auto base = ItemFromJson(Json{{"messages", turns}});
+    ASSERT_TRUE(base.ok()) << base.status().ToString();
+    EXPECT_EQ(base->context.size(), conversation ? 3u : 0u);
+    auto session = cl->OpenSession(*base);
+    ASSERT_TRUE(session.ok()) << session.status().ToString();
+    std::string full;
+    Result<ItemScore> last = Status::Internal("none");
+    for (const auto& ch : chunks) {
+      full += ch;
+      last = (*session)->Append(ch);
+      ASSERT_TRUE(last.ok()) << last.status().ToString();
+      Json with_response = turns;
+      with_response.push_back({{"role", "assistant"}, {"content", full}});
+      auto one = cl->Score(*ItemFromJson(Json{{"messages", with_response}}));
+      ASSERT_TRUE(one.ok());
+      EXPECT_EQ(last->p_unsafe, one->p_unsafe) << full;
+      EXPECT_EQ(last->n_tokens, one->n_tokens);
+      EXPECT_GT(last->cached_tokens, cl->prefix_tokens() / 2);
+    }
+    EXPECT_EQ((*session)->response(), full);
+    EXPECT_FALSE((*session)->Append("\xff").ok());
+    EXPECT_EQ((*session)->response(), full);  // a bad chunk changes nothing
   }
-  EXPECT_EQ((*session)->response(), full);
-  EXPECT_FALSE((*session)->Append("\xff").ok());
-  EXPECT_EQ((*session)->response(), full);  // a bad chunk changes nothing
+  // A session streams the response: its item must not hold one.
+  Item done;
+  done.prompt = prompt;
+  done.response = "r";
+  EXPECT_FALSE(cl->OpenSession(done).ok());
 }
 
 // Appends of sessions in different threads that wait while a pass runs go
@@ -167,7 +181,9 @@ TEST(ClassifierTest, ConcurrentSessionAppendsShareForwardPasses) {
   for (int attempt = 0; attempt < 5 && !merged; ++attempt) {
     std::vector<std::unique_ptr<StreamSession>> sessions;
     for (int s = 0; s < kSessions; ++s) {
-      auto session = cl->OpenSession("question " + std::to_string(s));
+      Item base;
+      base.prompt = "question " + std::to_string(s);
+      auto session = cl->OpenSession(base);
       ASSERT_TRUE(session.ok());
       sessions.push_back(std::move(session).value());
     }

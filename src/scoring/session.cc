@@ -18,9 +18,7 @@ Result<ItemScore> StreamSession::Append(std::string_view chunk) {
 Result<ItemScore> StreamSession::Current() { return Rescore(response_); }
 
 Result<ItemScore> StreamSession::Rescore(const std::string& response) {
-  Item item;
-  item.prompt = prompt_;
-  item.response = response;
+  const Item item = Exchange(response);
   CCG_ASSIGN_OR_RETURN(std::vector<int32_t> ids, owner_->Tokenize(item));
   const int64_t n = static_cast<int64_t>(ids.size());
   const int64_t limit = owner_->engine_->options().max_item_tokens;

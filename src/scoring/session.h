@@ -1,4 +1,5 @@
-// Streaming output classification: the exchange prompt → response is scored
+// Streaming output classification: the exchange prompt → response (after the
+// earlier turns of a conversation, if any) is scored
 // again after every appended chunk of the response. The session keeps the
 // keys/values of the tokens it has seen, so an append runs only the tokens
 // after the longest common prefix of the new and the previous token
@@ -25,8 +26,14 @@ class StreamSession {
   // Scores the exchange with the response so far (possibly empty).
   Result<ItemScore> Current();
 
-  const std::string& prompt() const { return prompt_; }
+  const std::string& prompt() const { return base_.prompt; }
   const std::string& response() const { return response_; }
+  // The exchange this session judges with `response` as the response.
+  Item Exchange(std::string response) const {
+    Item item = base_;
+    item.response = std::move(response);
+    return item;
+  }
   // Tokens of the last scored sequence.
   int64_t n_tokens() const { return static_cast<int64_t>(tokens_.size()); }
   // Bytes of keys/values this session holds (the shared prefix not counted).
@@ -34,12 +41,12 @@ class StreamSession {
 
  private:
   friend class Classifier;
-  StreamSession(Classifier* owner, std::string prompt)
-      : owner_(owner), prompt_(std::move(prompt)) {}
+  StreamSession(Classifier* owner, Item base) : owner_(owner), base_(std::move(base)) {}
   Result<ItemScore> Rescore(const std::string& response);
 
   Classifier* owner_;
-  std::string prompt_, response_;
+  Item base_;  // the context and prompt (kExchange, no response)
+  std::string response_;
   std::vector<int32_t> tokens_;  // what cache_ holds (prefix part included)
   std::unique_ptr<KvCache> cache_;
 };

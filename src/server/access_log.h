@@ -1,7 +1,8 @@
 // The structured access log: one JSON object per line, on stderr or appended
 // to a file, each with "ts" (UTC, ISO 8601, milliseconds). Requests are
 // logged as {"ts", "event": "request", "method", "path", "route", "status",
-// "ms", "remote", "bytes_in", "bytes_out", "key"?, "error"?}; lifecycle
+// "ms", "remote", "bytes_in", "bytes_out", "request_id", "key"?, "error"?}
+// ("error": the error code of a 4xx/5xx reply); lifecycle
 // events as {"ts", "event": "listening" | "ready" | "shutdown" | ..., ...}.
 // Thread-safe; each line is written whole and flushed.
 #pragma once

@@ -4,11 +4,45 @@
 
 namespace ccguard::server {
 
-Reply ErrorReply(int status, const std::string& type, const std::string& message) {
+Reply ErrorReply(int status, const std::string& code, const std::string& message,
+                 const std::string& param) {
   Reply r;
   r.status = status;
-  r.body = {{"error", {{"type", type}, {"message", message}}}};
+  r.body = {{"error",
+             {{"message", message},
+              {"type", OpenAiErrorType(status)},
+              {"param", param.empty() ? Json() : Json(param)},
+              {"code", code}}}};
   return r;
+}
+
+void AddWhere(Reply* r, const std::string& where) {
+  if (where.empty() || !r->body.contains("error")) return;
+  Json& e = r->body["error"];
+  e["message"] = where + e.value("message", "");
+  std::string name = where;
+  while (!name.empty() && (name.back() == ' ' || name.back() == ':')) name.pop_back();
+  if (e.contains("param") && e["param"].is_string()) {
+    e["param"] = name + "." + e["param"].get<std::string>();
+  } else {
+    e["param"] = name;
+  }
+}
+
+std::string ErrorCode(const Reply& r) {
+  if (r.ok() || !r.body.is_object() || !r.body.contains("error") || !r.body["error"].is_object()) {
+    return "";
+  }
+  const Json& code = r.body["error"].value("code", Json());
+  return code.is_string() ? code.get<std::string>() : "";
+}
+
+const char* OpenAiErrorType(int status) {
+  if (status == 401) return "authentication_error";
+  if (status == 403) return "permission_error";
+  if (status == 429) return "rate_limit_error";
+  if (status >= 500) return "server_error";
+  return "invalid_request_error";
 }
 
 const char* ErrorTypeFor(int status) {

@@ -7,6 +7,7 @@
 #include <exception>
 #include <functional>
 #include <optional>
+#include <random>
 
 namespace ccguard::server {
 namespace {
@@ -21,11 +22,40 @@ struct RequestInfo {
   bool started = false;
   const char* route = nullptr;
   int key = -1;
-  std::string error;  // error type of a 4xx/5xx reply
+  std::string error;       // error code of a 4xx/5xx reply
+  std::string request_id;  // the x-request-id of the response
 };
 thread_local RequestInfo t_info;
 
 constexpr std::chrono::milliseconds kEventWait{1000};
+constexpr size_t kMaxRequestIdBytes = 128;
+
+// The request's id: the client's X-Request-Id when it is 1..128 printable
+// ASCII characters without spaces (so it cannot break a header or a log
+// line), else a new random "req_<32 hex>".
+std::string RequestIdFor(const Request& req) {
+  const std::string given = req.get_header_value("X-Request-Id");
+  bool ok = !given.empty() && given.size() <= kMaxRequestIdBytes;
+  for (char c : given) ok = ok && c > 0x20 && c < 0x7f;
+  if (ok) return given;
+  thread_local std::mt19937_64 rng(
+      std::random_device{}() ^
+      static_cast<uint64_t>(SteadyClock::now().time_since_epoch().count()));
+  static const char kHex[] = "0123456789abcdef";
+  std::string id = "req_";
+  for (int i = 0; i < 2; ++i) {
+    const uint64_t v = rng();
+    for (int b = 0; b < 16; ++b) id.push_back(kHex[(v >> (4 * b)) & 15]);
+  }
+  return id;
+}
+
+// Gives the response its x-request-id (once): this request's, or a new one
+// for a request answered before the pre-routing handler ran.
+void SetRequestId(const Request& req, Response& res) {
+  if (t_info.request_id.empty()) t_info.request_id = RequestIdFor(req);
+  if (!res.has_header("x-request-id")) res.set_header("x-request-id", t_info.request_id);
+}
 constexpr std::chrono::seconds kKeepAliveEvery{5};
 
 Caller CurrentCaller() {
@@ -39,7 +69,7 @@ void Send(Response& res, const Reply& r) {
   res.status = r.status;
   for (const auto& [k, v] : r.headers) res.set_header(k, v);
   if (!r.ok() && r.body.is_object() && r.body.contains("error") && r.body["error"].is_object()) {
-    t_info.error = r.body["error"].value("type", "");
+    t_info.error = ErrorCode(r);
   }
   res.set_content(DumpJson(r.body) + "\n", "application/json");
 }
@@ -62,9 +92,7 @@ void SendAndClose(Response& res, int status, std::string body, const char* conte
 
 void SendAndClose(Response& res, const Reply& r) {
   for (const auto& [k, v] : r.headers) res.set_header(k, v);
-  if (!r.ok() && r.body.is_object() && r.body.contains("error")) {
-    t_info.error = r.body["error"].value("type", "");
-  }
+  if (!r.ok()) t_info.error = ErrorCode(r);
   SendAndClose(res, r.status, DumpJson(r.body) + "\n", "application/json");
 }
 
@@ -401,9 +429,7 @@ void StreamRoute(RouteContext* ctx, const Request& req, Response& res,
       Reply r = j.ok() ? ctx->service->AppendLocked(*s, *j)
                        : ErrorReply(400, "invalid_json", j.status().message());
       if (!r.ok()) {
-        if (j.ok()) {
-          r.body["error"]["message"] = where + ": " + r.body["error"]["message"].get<std::string>();
-        }
+        if (j.ok()) AddWhere(&r, where + ": ");
         error = std::move(r);
         failed = true;
         return false;
@@ -516,6 +542,7 @@ void InstallRoutes(httplib::Server* http, RouteContext* ctx) {
     t_info = RequestInfo{};
     t_info.start = SteadyClock::now();
     t_info.started = true;
+    SetRequestId(req, res);
     const bool body = HasBody(req);
     SetPhase(ctx, req,
              body ? ConnectionWatchdog::Phase::kBody : ConnectionWatchdog::Phase::kHandler);
@@ -647,6 +674,7 @@ void InstallRoutes(httplib::Server* http, RouteContext* ctx) {
   const int64_t max_body = svc->config().max_body_bytes;
   http->set_error_handler(
       httplib::Server::HandlerWithResponse([max_body](const Request& req, Response& res) {
+        SetRequestId(req, res);
         if (!res.body.empty() || res.content_provider_) {
           return httplib::Server::HandlerResponse::Unhandled;
         }
@@ -680,7 +708,8 @@ void InstallRoutes(httplib::Server* http, RouteContext* ctx) {
         res.status = status;
         return httplib::Server::HandlerResponse::Handled;
       }));
-  http->set_exception_handler([](const Request&, Response& res, std::exception_ptr ep) {
+  http->set_exception_handler([](const Request& req, Response& res, std::exception_ptr ep) {
+    SetRequestId(req, res);
     std::string what = "unknown exception";
     try {
       if (ep) std::rethrow_exception(ep);
@@ -713,6 +742,8 @@ void InstallRoutes(httplib::Server* http, RouteContext* ctx) {
                   {"remote", req.remote_addr},
                   {"bytes_in", req.body.size()},
                   {"bytes_out", res.body.size()}};
+      const std::string id = res.get_header_value("x-request-id");
+      if (!id.empty()) rec["request_id"] = id;
       if (t_info.key >= 0) rec["key"] = t_info.key;
       if (!t_info.error.empty()) rec["error"] = t_info.error;
       ctx->log->Write(rec);

@@ -81,8 +81,11 @@ TEST(ServerTest, RoutesAndTheLibrarysOwnErrorsAreJson) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, status) << r->body;
     Json j = Body(r);
-    EXPECT_EQ(j["error"]["type"], type) << r->body;
+    EXPECT_EQ(j["error"]["code"], type) << r->body;
+    EXPECT_EQ(j["error"]["type"], OpenAiErrorType(status)) << r->body;
+    EXPECT_TRUE(j["error"].contains("param")) << r->body;
     EXPECT_TRUE(j["error"]["message"].is_string());
+    EXPECT_EQ(r->get_header_value("x-request-id").rfind("req_", 0), 0u) << r->body;
   };
   expect_error(cli.Get("/nope"), 404, "not_found");
   expect_error(cli.Get("/v1/classify"), 405, "method_not_allowed");
@@ -133,7 +136,7 @@ TEST(ServerTest, ApiKeys) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
   EXPECT_EQ(r->get_header_value("WWW-Authenticate"), "Bearer realm=\"ccguard\"");
-  EXPECT_EQ(Body(r)["error"]["type"], "unauthorized");
+  EXPECT_EQ(Body(r)["error"]["code"], "unauthorized");
   EXPECT_EQ(anon.Get("/metrics")->status, 401);
   EXPECT_EQ(
       srv.client("k-gamma").Post("/v1/classify", R"({"prompt": "hi"})", "application/json")->status,

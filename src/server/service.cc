@@ -8,21 +8,6 @@
 namespace ccguard::server {
 namespace {
 
-// The OpenAI moderation category keys (omni-moderation).
-const char* const kOpenAiCategories[] = {"sexual",
-                                         "sexual/minors",
-                                         "harassment",
-                                         "harassment/threatening",
-                                         "hate",
-                                         "hate/threatening",
-                                         "illicit",
-                                         "illicit/violent",
-                                         "self-harm",
-                                         "self-harm/intent",
-                                         "self-harm/instructions",
-                                         "violence",
-                                         "violence/graphic"};
-
 std::string RandomHex(int bytes) {
   static std::mutex mu;
   static std::mt19937_64 rng(std::random_device{}());
@@ -54,7 +39,7 @@ bool OnlyKeys(const Json& body, std::initializer_list<const char*> allowed, Repl
       std::string list;
       for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
       *error = ErrorReply(400, "invalid_request",
-                          "unknown field '" + key + "' (expected: " + list + ")");
+                          "unknown field '" + key + "' (expected: " + list + ")", key);
       return false;
     }
   }
@@ -238,15 +223,21 @@ Reply Service::ScoreItems(const std::vector<Item>& items,
     auto ids = classifiers[i]->Tokenize(items[i]);
     if (!ids.ok()) {
       Reply r = StatusReply(ids.status());
-      r.body["error"]["message"] = where[i] + r.body["error"]["message"].get<std::string>();
+      AddWhere(&r, where[i]);
       return r;
     }
     const int64_t n = static_cast<int64_t>(ids->size());
-    if (n == 0) return ErrorReply(400, "invalid_request", where[i] + "the item is empty");
+    if (n == 0) {
+      Reply r = ErrorReply(400, "invalid_request", "the item is empty");
+      AddWhere(&r, where[i]);
+      return r;
+    }
     if (n > config_.max_item_tokens) {
-      return ErrorReply(413, "too_large",
-                        where[i] + "the item is " + std::to_string(n) + " tokens; the limit is " +
-                            std::to_string(config_.max_item_tokens));
+      Reply r = ErrorReply(413, "too_large",
+                           "the item is " + std::to_string(n) + " tokens; the limit is " +
+                               std::to_string(config_.max_item_tokens));
+      AddWhere(&r, where[i]);
+      return r;
     }
     work.push_back({classifiers[i], std::move(ids).value()});
   }
@@ -274,10 +265,12 @@ Reply Service::ScoreItems(const std::vector<Item>& items,
     if (!res.scores[i].ok()) {
       const Status& st = res.scores[i].status();
       if (st.code() == Status::Code::kResourceExhausted) {
-        return ErrorReply(503, "timeout", where[i] + st.message());
+        Reply r = ErrorReply(503, "timeout", st.message());
+        AddWhere(&r, where[i]);
+        return r;
       }
       Reply r = ScoreFailed(st);
-      r.body["error"]["message"] = where[i] + r.body["error"]["message"].get<std::string>();
+      AddWhere(&r, where[i]);
       return r;
     }
     out->push_back(*res.scores[i]);
@@ -313,18 +306,20 @@ Reply Service::Classify(const Json& body, const Caller& caller) {
   if (batch) {
     const Json& items = body["items"];
     if (!items.is_array() || items.empty()) {
-      return ErrorReply(400, "invalid_request", "'items' must be a non-empty list");
+      return ErrorReply(400, "invalid_request", "'items' must be a non-empty list", "items");
     }
     if (items.size() > static_cast<size_t>(config_.max_items_per_request)) {
       return ErrorReply(413, "too_large",
                         "'items' has " + std::to_string(items.size()) + " entries; the limit is " +
-                            std::to_string(config_.max_items_per_request));
+                            std::to_string(config_.max_items_per_request),
+                        "items");
     }
     for (const auto& key : body.items()) {
       if (key.key() != "items" && key.key() != "constitution") {
         return ErrorReply(
             400, "invalid_request",
-            "unknown field '" + key.key() + "' beside 'items' (expected: items, constitution)");
+            "unknown field '" + key.key() + "' beside 'items' (expected: items, constitution)",
+            key.key());
       }
     }
     for (const auto& it : items) raw.push_back(&it);
@@ -338,8 +333,10 @@ Reply Service::Classify(const Json& body, const Caller& caller) {
     const std::string w = batch ? "items[" + std::to_string(i) + "]: " : "";
     const Json& j = *raw[i];
     if (!j.is_object()) {
-      return ErrorReply(400, "invalid_request",
-                        w + "an item must be a JSON object, got " + j.type_name());
+      Reply r = ErrorReply(400, "invalid_request",
+                           std::string("an item must be a JSON object, got ") + j.type_name());
+      AddWhere(&r, w);
+      return r;
     }
     Json copy = j;
     Json name = copy.contains("constitution") ? copy["constitution"] : default_name;
@@ -347,7 +344,8 @@ Reply Service::Classify(const Json& body, const Caller& caller) {
     auto item = ItemFromJson(copy, static_cast<size_t>(config_.max_body_bytes));
     if (!item.ok()) {
       Reply r = StatusReply(item.status());
-      r.body["error"]["message"] = w + r.body["error"]["message"].get<std::string>();
+      if (auto unknown = UnknownItemField(copy)) r.body["error"]["param"] = *unknown;
+      AddWhere(&r, w);
       return r;
     }
     Classifier* c = Resolve(name, w, &error);
@@ -376,14 +374,15 @@ Reply Service::Moderations(const Json& body, const Caller& caller) {
   if (Unavailable(&error)) return error;
   if (!IsObject(body, &error)) return error;
   if (!OnlyKeys(body, {"input", "model"}, &error)) return error;
-  if (!body.contains("input")) return ErrorReply(400, "invalid_request", "'input' is required");
+  if (!body.contains("input"))
+    return ErrorReply(400, "invalid_request", "'input' is required", "input");
   // "model": a loaded constitution's name, or any OpenAI moderation model name
   // (served by the default constitution).
   Json name;
   if (auto m = body.find("model"); m != body.end() && !m->is_null()) {
     if (!m->is_string()) {
       return ErrorReply(400, "invalid_request",
-                        std::string("'model' must be a string, got ") + m->type_name());
+                        std::string("'model' must be a string, got ") + m->type_name(), "model");
     }
     const std::string model = m->get<std::string>();
     if (classifier(model) != nullptr) {
@@ -393,7 +392,8 @@ Reply Service::Moderations(const Json& body, const Caller& caller) {
       for (const auto& n : names_) list += (list.empty() ? "" : ", ") + n;
       return ErrorReply(400, "unknown_constitution",
                         "unknown model '" + model + "': use a loaded constitution (" + list +
-                            ") or an OpenAI moderation model name for the default");
+                            ") or an OpenAI moderation model name for the default",
+                        "model");
     }
   }
   Classifier* c = Resolve(name, "", &error);
@@ -403,7 +403,8 @@ Reply Service::Moderations(const Json& body, const Caller& caller) {
   if (input.is_string()) {
     texts.push_back(input.get<std::string>());
   } else if (input.is_array()) {
-    if (input.empty()) return ErrorReply(400, "invalid_request", "'input' must not be empty");
+    if (input.empty())
+      return ErrorReply(400, "invalid_request", "'input' must not be empty", "input");
     for (size_t i = 0; i < input.size(); ++i) {
       const Json& e = input[i];
       const std::string w = "input[" + std::to_string(i) + "]";
@@ -413,20 +414,22 @@ Reply Service::Moderations(const Json& body, const Caller& caller) {
                  e["text"].is_string()) {
         texts.push_back(e["text"].get<std::string>());
       } else if (e.is_object() && e.value("type", "") == "image_url") {
-        return ErrorReply(400, "invalid_request", w + ": image inputs are not supported");
+        return ErrorReply(400, "invalid_request", w + ": image inputs are not supported", w);
       } else {
         return ErrorReply(400, "invalid_request",
-                          w + " must be a string or {\"type\": \"text\", \"text\": string}");
+                          w + " must be a string or {\"type\": \"text\", \"text\": string}", w);
       }
     }
   } else {
     return ErrorReply(400, "invalid_request",
-                      std::string("'input' must be a string or a list, got ") + input.type_name());
+                      std::string("'input' must be a string or a list, got ") + input.type_name(),
+                      "input");
   }
   if (texts.size() > static_cast<size_t>(config_.max_items_per_request)) {
     return ErrorReply(413, "too_large",
                       "'input' has " + std::to_string(texts.size()) + " entries; the limit is " +
-                          std::to_string(config_.max_items_per_request));
+                          std::to_string(config_.max_items_per_request),
+                      "input");
   }
   std::vector<Item> items;
   std::vector<std::string> where;
@@ -436,7 +439,7 @@ Reply Service::Moderations(const Json& body, const Caller& caller) {
         ItemFromJson(Json{{"prompt", texts[i]}}, static_cast<size_t>(config_.max_body_bytes));
     if (!item.ok()) {
       Reply r = StatusReply(item.status());
-      r.body["error"]["message"] = w + r.body["error"]["message"].get<std::string>();
+      AddWhere(&r, w);
       return r;
     }
     items.push_back(std::move(item).value());
@@ -445,12 +448,12 @@ Reply Service::Moderations(const Json& body, const Caller& caller) {
   std::vector<ItemScore> scores;
   Reply r = ScoreItems(items, std::vector<Classifier*>(items.size(), c), where, caller, &scores);
   if (!r.ok()) return r;
-  Json categories = Json::object(), category_scores = Json::object(), applied = Json::object();
-  for (const char* k : kOpenAiCategories) {
-    categories[k] = false;
-    category_scores[k] = 0.0;
-    applied[k] = Json::array();
-  }
+  // A flag sets the constitution's openai_categories, each scored p_unsafe;
+  // the other categories are false with score 0. Every category applies to
+  // text, the only input type served.
+  const auto& mapped = c->constitution().openai_categories();
+  Json applied = Json::object();
+  for (const auto& k : OpenAiModerationCategories()) applied[k] = Json::array({"text"});
   Json results = Json::array();
   std::string cname;
   for (size_t i = 0; i < items.size(); ++i) {
@@ -460,6 +463,12 @@ Reply Service::Moderations(const Json& body, const Caller& caller) {
                  {{"route", "moderations"}, {"constitution", cname}, {"label", mine["label"]}});
     mine.erase("logprob_safe");
     mine.erase("logprob_unsafe");
+    Json categories = Json::object(), category_scores = Json::object();
+    for (const auto& k : OpenAiModerationCategories()) {
+      const bool set = std::find(mapped.begin(), mapped.end(), k) != mapped.end();
+      categories[k] = set && scores[i].unsafe;
+      category_scores[k] = set ? scores[i].p_unsafe : 0.0;
+    }
     results.push_back({{"flagged", scores[i].unsafe},
                        {"categories", categories},
                        {"category_scores", category_scores},
@@ -504,18 +513,30 @@ Reply Service::OpenSession(const Json& body, const Caller& caller) {
   Reply error;
   if (Unavailable(&error)) return error;
   if (!IsObject(body, &error)) return error;
-  if (!OnlyKeys(body, {"prompt", "constitution"}, &error)) return error;
-  if (!body.contains("prompt")) return ErrorReply(400, "invalid_request", "'prompt' is required");
-  auto item =
-      ItemFromJson(Json{{"prompt", body["prompt"]}}, static_cast<size_t>(config_.max_body_bytes));
+  if (!OnlyKeys(body, {"prompt", "messages", "constitution"}, &error)) return error;
+  // The prompt whose response will be streamed: a lone "prompt", or a
+  // conversation in "messages" ending with the user turn.
+  const bool conversation = body.contains("messages");
+  if (conversation == body.contains("prompt")) {
+    return ErrorReply(400, "invalid_request",
+                      "a session needs exactly one of 'prompt' or 'messages'");
+  }
+  const char* form = conversation ? "messages" : "prompt";
+  auto item = ItemFromJson(Json{{form, body[form]}}, static_cast<size_t>(config_.max_body_bytes));
   if (!item.ok()) return StatusReply(item.status());
+  if (item->response.has_value()) {
+    return ErrorReply(400, "invalid_request",
+                      "'messages' of a session must end with the user turn whose response is "
+                      "streamed (a final assistant turn is judged by /v1/classify)",
+                      "messages");
+  }
   Classifier* c =
       Resolve(body.contains("constitution") ? body["constitution"] : Json(), "", &error);
   if (c == nullptr) return error;
   const std::string name = NameOf(c);
   Json initial;
   bool full = false;
-  auto s = sessions_->Open(c, name, item->prompt, caller.key, &initial, &full);
+  auto s = sessions_->Open(c, name, *item, caller.key, &initial, &full);
   if (!s.ok()) {
     if (full) {
       Reply r = ErrorReply(429, IsKvFull(s.status()) ? "session_memory_full" : "too_many_sessions",

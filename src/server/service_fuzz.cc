@@ -51,7 +51,8 @@ void Check(const Reply& r) {
   if (r.status < 200 || r.status > 599) std::abort();
   if (r.status >= 400) {
     if (!r.body.is_object() || !r.body.contains("error") || !r.body["error"].is_object() ||
-        !r.body["error"].contains("type") || !r.body["error"].contains("message")) {
+        !r.body["error"].contains("type") || !r.body["error"].contains("code") ||
+        !r.body["error"].contains("message")) {
       std::abort();
     }
   }

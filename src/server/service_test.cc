@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <thread>
@@ -18,7 +19,7 @@ std::unique_ptr<Service> Loaded(ServerConfig c = testing::TinyConfig()) {
   return s;
 }
 
-std::string ErrorType(const Reply& r) { return r.body["error"]["type"].get<std::string>(); }
+std::string ErrorType(const Reply& r) { return r.body["error"]["code"].get<std::string>(); }
 std::string ErrorMessage(const Reply& r) { return r.body["error"]["message"].get<std::string>(); }
 
 TEST(ServiceTest, NotReadyUntilLoaded) {
@@ -147,9 +148,18 @@ TEST(ServiceTest, ModerationsHasTheOpenAiShape) {
   const Json& res = r.body["results"][0];
   EXPECT_TRUE(res["flagged"].is_boolean());
   EXPECT_EQ(res["categories"].size(), 13u);
-  EXPECT_EQ(res["categories"]["violence"], false);
-  EXPECT_EQ(res["category_scores"]["self-harm/intent"], 0.0);
+  EXPECT_EQ(res["category_scores"].size(), 13u);
   EXPECT_EQ(res["flagged"], res["ccguard"]["flagged"]);
+  // The default constitution's openai_categories carry the verdict and p_unsafe.
+  for (const auto& k : OpenAiModerationCategories()) {
+    const auto& mapped = Constitution::Default().openai_categories();
+    const bool set = std::find(mapped.begin(), mapped.end(), k) != mapped.end();
+    EXPECT_EQ(res["categories"][k], set && res["flagged"].get<bool>()) << k;
+    EXPECT_EQ(res["category_scores"][k], set ? res["ccguard"]["p_unsafe"].get<double>() : 0.0) << k;
+    EXPECT_EQ(res["category_applied_input_types"][k], Json::array({"text"})) << k;
+  }
+  EXPECT_EQ(res["category_scores"]["violence"], res["ccguard"]["p_unsafe"]);
+  EXPECT_EQ(res["category_scores"]["self-harm/intent"], 0.0);
   EXPECT_TRUE(res["ccguard"]["p_unsafe"].is_number());
 
   Reply arr = s->Moderations(Json::parse(R"({"model": "omni-moderation-latest",
@@ -168,6 +178,26 @@ TEST(ServiceTest, ModerationsHasTheOpenAiShape) {
       Json::parse(R"({"input": [{"type": "image_url", "image_url": {"url": "x"}}]})"), {});
   EXPECT_EQ(image.status, 400);
   EXPECT_NE(ErrorMessage(image).find("image"), std::string::npos);
+}
+
+TEST(ServiceTest, ModerationCategoriesFollowTheVerdict) {
+  // Threshold 0 flags everything, 1 (with p_unsafe < 1) nothing: the mapped
+  // categories are true exactly when flagged.
+  for (double threshold : {0.0, 1.0}) {
+    ServerConfig c = testing::TinyConfig();
+    c.constitutions = {ConstitutionSpec{"", "", threshold}};
+    auto s = Loaded(c);
+    Reply r = s->Moderations(Json{{"input", {"a", "b"}}}, {});
+    ASSERT_EQ(r.status, 200) << r.body.dump();
+    for (const Json& res : r.body["results"]) {
+      const bool flagged = threshold == 0.0;
+      EXPECT_EQ(res["flagged"], flagged);
+      EXPECT_EQ(res["categories"]["violence"], flagged);
+      EXPECT_EQ(res["categories"]["self-harm"], flagged);
+      EXPECT_EQ(res["categories"]["violence/graphic"], false);
+      EXPECT_EQ(res["category_scores"]["illicit"], res["ccguard"]["p_unsafe"]);
+    }
+  }
 }
 
 TEST(ServiceTest, SessionLifecycle) {

@@ -101,9 +101,7 @@ ccguard::Result<Json> Session::Append(std::string_view chunk) {
   // tokens); tokenize exactly only near the limit.
   const int64_t bound = stream_->n_tokens() + static_cast<int64_t>(chunk.size()) + 64;
   if (bound > max_tokens_) {
-    Item item;
-    item.prompt = stream_->prompt();
-    item.response = stream_->response() + std::string(chunk);
+    const Item item = stream_->Exchange(stream_->response() + std::string(chunk));
     CCG_ASSIGN_OR_RETURN(std::vector<int32_t> ids, classifier_->Tokenize(item));
     if (static_cast<int64_t>(ids.size()) > max_tokens_) {
       return Status::ResourceExhausted(
@@ -253,7 +251,7 @@ size_t SessionTable::active() const {
 
 ccguard::Result<std::shared_ptr<Session>> SessionTable::Open(Classifier* classifier,
                                                              const std::string& constitution,
-                                                             const std::string& prompt, int owner,
+                                                             const Item& base, int owner,
                                                              Json* initial, bool* full) {
   *full = false;
   {
@@ -271,8 +269,7 @@ ccguard::Result<std::shared_ptr<Session>> SessionTable::Open(Classifier* classif
     std::lock_guard<std::mutex> lock(mu_);
     --opening_;
   };
-  Item probe;
-  probe.prompt = prompt;
+  Item probe = base;
   probe.response = "";
   auto ids = classifier->Tokenize(probe);
   if (!ids.ok()) {
@@ -290,7 +287,7 @@ ccguard::Result<std::shared_ptr<Session>> SessionTable::Open(Classifier* classif
     *full = true;
     return KvFull(*kv_);
   }
-  auto stream = classifier->OpenSession(prompt);
+  auto stream = classifier->OpenSession(base);
   if (!stream.ok()) {
     release();
     return stream.status();

@@ -157,14 +157,14 @@ class SessionTable {
   SessionTable(SessionLimits limits, Metrics* metrics);
   ~SessionTable();  // Shutdown()
 
-  // Opens a session for `prompt` and prefills it; `*initial` receives the
+  // Opens a session for `base` (an exchange item without a response: a
+  // prompt, after the earlier turns of a conversation) and prefills it; `*initial` receives the
   // empty-response score. ResourceExhausted when the table is full or the
   // prompt's keys/values would not fit the budget (IsKvFull; then *full is
   // set) or the prompt is over the token limit.
   ccguard::Result<std::shared_ptr<Session>> Open(Classifier* classifier,
-                                                 const std::string& constitution,
-                                                 const std::string& prompt, int owner,
-                                                 Json* initial, bool* full);
+                                                 const std::string& constitution, const Item& base,
+                                                 int owner, Json* initial, bool* full);
 
   enum class Miss { kNone, kUnknown, kExpired, kClosed, kShutdown };
   // The live session `id` opened by `owner`; else null and *miss says why

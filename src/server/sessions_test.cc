@@ -11,6 +11,12 @@
 namespace ccguard::server {
 namespace {
 
+Item PromptItem(const std::string& prompt) {
+  Item item;
+  item.prompt = prompt;
+  return item;
+}
+
 using std::chrono::milliseconds;
 
 SessionLimits Limits() {
@@ -25,7 +31,7 @@ std::shared_ptr<Session> MustOpen(SessionTable& t, Classifier* c, const std::str
                                   int owner = -1) {
   Json initial;
   bool full = false;
-  auto s = t.Open(c, "default", prompt, owner, &initial, &full);
+  auto s = t.Open(c, "default", PromptItem(prompt), owner, &initial, &full);
   EXPECT_TRUE(s.ok()) << s.status().ToString();
   return s.ok() ? *s : nullptr;
 }
@@ -42,7 +48,7 @@ TEST(SessionsTest, AppendsEndAtTheOneShotScore) {
   const std::string prompt = "Tell me about the history of chemistry.";
   Json initial;
   bool full = false;
-  auto opened = table.Open(c.get(), "default", prompt, -1, &initial, &full);
+  auto opened = table.Open(c.get(), "default", PromptItem(prompt), -1, &initial, &full);
   ASSERT_TRUE(opened.ok());
   auto s = *opened;
   EXPECT_EQ(s->id().size(), 32u);
@@ -95,7 +101,7 @@ TEST(SessionsTest, StopAtTheFirstChunkCrossingTheThreshold) {
   SessionTable table(Limits(), nullptr);
   Json initial;
   bool full = false;
-  auto s = *table.Open(c.get(), "default", "p", -1, &initial, &full);
+  auto s = *table.Open(c.get(), "default", PromptItem("p"), -1, &initial, &full);
   for (size_t i = 0; i < kChunks.size(); ++i) {
     Json r = *s->Append(kChunks[i]);
     const bool crossed = r["p_unsafe"].get<double>() >= scores[k];
@@ -128,8 +134,9 @@ TEST(SessionsTest, TokenLimitRefusesTheChunkAndKeepsTheSession) {
   // A prompt over the limit is refused at open.
   Json initial;
   bool full = false;
-  auto big = table.Open(c.get(), "default", std::string(400, 'y') + " z z z z z z z z z", -1,
-                        &initial, &full);
+  auto big =
+      table.Open(c.get(), "default", PromptItem(std::string(400, 'y') + " z z z z z z z z z"), -1,
+                 &initial, &full);
   EXPECT_FALSE(big.ok());
   EXPECT_FALSE(full);
 }
@@ -144,7 +151,7 @@ TEST(SessionsTest, CountLimitOwnersAndClose) {
   auto b = MustOpen(table, c.get(), "b", /*owner=*/1);
   Json initial;
   bool full = false;
-  auto third = table.Open(c.get(), "default", "c", 0, &initial, &full);
+  auto third = table.Open(c.get(), "default", PromptItem("c"), 0, &initial, &full);
   EXPECT_FALSE(third.ok());
   EXPECT_TRUE(full);
   SessionTable::Miss miss;
@@ -158,7 +165,8 @@ TEST(SessionsTest, CountLimitOwnersAndClose) {
   EXPECT_EQ(a->ended(), "closed");
   EXPECT_EQ(table.Find("0123456789abcdef0123456789abcdef", 0, &miss), nullptr);
   EXPECT_EQ(miss, SessionTable::Miss::kUnknown);
-  EXPECT_TRUE(table.Open(c.get(), "default", "c", 0, &initial, &full).ok());  // a slot is free
+  EXPECT_TRUE(
+      table.Open(c.get(), "default", PromptItem("c"), 0, &initial, &full).ok());  // a slot is free
 }
 
 TEST(SessionsTest, IdleSessionsAreEvictedButBusyOnesAreNot) {
@@ -247,7 +255,7 @@ TEST(SessionsTest, ShutdownEndsEverySession) {
   EXPECT_EQ(miss, SessionTable::Miss::kShutdown);
   Json initial;
   bool full = false;
-  EXPECT_FALSE(table.Open(c.get(), "default", "q", -1, &initial, &full).ok());
+  EXPECT_FALSE(table.Open(c.get(), "default", PromptItem("q"), -1, &initial, &full).ok());
 }
 
 TEST(SessionsTest, IdsAreUniqueHex) {

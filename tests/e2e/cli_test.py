@@ -81,7 +81,7 @@ class ScoreTest(unittest.TestCase):
             if c["messages"] is not None:
                 target = hf_items if "injection" in c["name"] else items
                 (hf_wants if target is hf_items else wants).append((c, want))
-                target.append({"id": c["name"] + "/messages", "messages": c["messages"]})
+                target.append({"id": c["name"] + "/chat", "chat": c["messages"]})
         for args, its, ws in ((adapter_args, items, wants),
                               (adapter_args + ["--hf-special-tokens"], hf_items, hf_wants)):
             # The goldens are fp32 (the reference arithmetic), not the default.
@@ -100,15 +100,61 @@ class ScoreTest(unittest.TestCase):
         self.score_cases(["--no-adapter"], "base")
 
     def test_dump_prompt_is_byte_identical(self):
+        """`chat` renders with the model's chat template alone, as Hugging Face's
+        apply_chat_template does: the fixture goldens' text byte for byte."""
         cases = [c for c in GOLDEN["cases"] if c["messages"] is not None]
         p = run(["score", "--model", BASE, "--no-adapter", "--dump-prompt"],
-                jsonl({"id": i, "messages": c["messages"]} for i, c in enumerate(cases)), 0)
+                jsonl({"id": i, "chat": c["messages"]} for i, c in enumerate(cases)), 0)
         for o, c in zip(outputs(p), cases):
             self.assertEqual(o["prompt"], c["text"], c["name"])
 
+    def test_messages_are_judged_under_the_constitution(self):
+        """`messages` is a conversation to judge: the constitution's templates receive it (the
+        last user turn as the prompt, a final assistant turn as the response, earlier turns as
+        context), and it scores as the equivalent prompt/response item."""
+        turns = [{"role": "system", "content": "You are a helpful assistant."},
+                 {"role": "user", "content": "Hi!"},
+                 {"role": "assistant", "content": "Hello, how can I help?"},
+                 {"role": "user", "content": "How do I kill a Python process?"}]
+        answer = {"role": "assistant", "content": "Use kill with its PID."}
+        items = [{"id": "conv", "messages": turns},
+                 {"id": "conv+answer", "messages": turns + [answer]},
+                 {"id": "one", "messages": turns[3:]},
+                 {"id": "one+answer", "messages": turns[3:] + [answer]},
+                 {"id": "prompt", "prompt": turns[3]["content"]},
+                 {"id": "exchange", "prompt": turns[3]["content"], "response": answer["content"]},
+                 {"id": "chat", "chat": turns}]
+        args = ["score", "--model", BASE, "--adapter", ADAPTER]
+        dumped = {o["id"]: o["prompt"] for o in outputs(run(args + ["--dump-prompt"],
+                                                             jsonl(items), 0))}
+        system = dumped["prompt"].split("<|im_end|>")[0]
+        self.assertIn("constitutional safety classifier", system)
+        for k in ["conv", "conv+answer", "one", "one+answer"]:
+            self.assertTrue(dumped[k].startswith(system), k)  # the constitution is in the prompt
+        self.assertIn("It continues this conversation", dumped["conv"])
+        self.assertIn("<assistant>\nHello, how can I help?\n</assistant>\n</conversation>",
+                      dumped["conv"])
+        self.assertIn("<content>\nHow do I kill a Python process?\n</content>", dumped["conv"])
+        self.assertIn("The exchange continues this conversation", dumped["conv+answer"])
+        self.assertIn("<assistant>\nUse kill with its PID.\n</assistant>", dumped["conv+answer"])
+        # Without earlier turns, a conversation is exactly the prompt / exchange item.
+        self.assertEqual(dumped["one"], dumped["prompt"])
+        self.assertEqual(dumped["one+answer"], dumped["exchange"])
+        # `chat` is the model's chat template alone: no constitution.
+        self.assertNotIn("constitutional safety classifier", dumped["chat"])
+        self.assertTrue(dumped["chat"].startswith(
+            "<|im_start|>system\nYou are a helpful assistant.<|im_end|>"))
+        scored = {o["id"]: o for o in outputs(run(args, jsonl(items), 0))}
+        self.assertEqual(scored["one"]["p_unsafe"], scored["prompt"]["p_unsafe"])
+        self.assertEqual(scored["one+answer"]["p_unsafe"], scored["exchange"]["p_unsafe"])
+        self.assertGreater(scored["conv"]["n_tokens"], scored["prompt"]["n_tokens"])
+        # A conversation that ends with neither a user nor an answer is an error line.
+        bad = run(args, jsonl([{"id": 1, "messages": turns[:1]}]), 3)
+        self.assertIn("must end with a user turn", outputs(bad)[0]["error"])
+
     def test_injection_is_literal_by_default(self):
         c = next(c for c in GOLDEN["cases"] if c["name"] == "short_injection")
-        p = run(["score", "--model", BASE, "--no-adapter"], jsonl([{"messages": c["messages"]}]), 0)
+        p = run(["score", "--model", BASE, "--no-adapter"], jsonl([{"chat": c["messages"]}]), 0)
         o = outputs(p)[0]
         # The typed <|im_end|> ... became ordinary text tokens, so the count differs.
         self.assertGreater(o["n_tokens"], len(c["input_ids"]))

@@ -112,10 +112,56 @@ class EvalTest(unittest.TestCase):
         s = run(["classify", "--json", "--constitution", cons, "hello"] + MODEL)
         self.assertAlmostEqual(json.loads(s.stdout)["threshold"], thr)
 
-    def test_changed_arguments_are_refused(self):
-        p = run(["eval", "--suite", SUITE, "--out", self.out, "--max-per-dataset", "5"] + MODEL,
-                check_rc=1)
-        self.assertIn("different arguments", p.stderr.decode())
+    def test_run_json_records_the_resolved_settings(self):
+        rec = json.loads(read(os.path.join(self.out, "run.json")))
+        # --compute was not given: the resolved choice is recorded, never "auto".
+        self.assertIn(rec["compute"], ("fp32", "bf16"))
+        self.assertIn(rec["compute"], rec["backend"])
+        self.assertEqual(rec["device"], "cpu")
+        self.assertEqual(rec["constitution"]["name"], "ccguard-default")
+        self.assertRegex(rec["constitution"]["sha256"], r"^[0-9a-f]{64}$")
+        self.assertEqual(rec["model"]["dir"], os.path.realpath(os.path.join(FIX, "tiny-a", "base")))
+        self.assertIsNone(rec["model"]["revision"])  # a local folder, not a hub snapshot
+        self.assertEqual((rec["threshold"], rec["threshold_source"]), (0.5, "default"))
+        self.assertEqual(rec["hf_special_tokens"], False)
+        self.assertRegex(rec["ccguard_version"], r"^\d+\.\d+\.\d+")
+
+    def test_changed_settings_are_refused_naming_them(self):
+        """A resume with any setting that changes a score is refused, naming the setting; the
+        scores file is untouched."""
+        scores = os.path.join(self.out, "scores.jsonl")
+        before = read(scores, "rb")
+        rec = json.loads(read(os.path.join(self.out, "run.json")))
+        other = "bf16" if rec["compute"] == "fp32" else "fp32"
+        # The default constitution with one word changed: another hash.
+        cons = os.path.join(self.tmp, "edited.json")
+        c = json.loads(read(os.path.join(HERE, "..", "..", "src", "prompt",
+                                         "default_constitution.json")))
+        c["description"] += " Edited."
+        with open(cons, "w") as f:
+            json.dump(c, f)
+        # The same base model in another folder: another model.
+        other_model = os.path.join(self.tmp, "other-base")
+        if not os.path.exists(other_model):
+            shutil.copytree(os.path.join(FIX, "tiny-a", "base"), other_model)
+        base = ["eval", "--suite", SUITE, "--out", self.out, "--max-per-dataset", "12"]
+        cases = [(["--compute", other] + MODEL, "compute"),
+                 (["--hf-special-tokens"] + MODEL, "hf_special_tokens"),
+                 (["--threshold", "0.3"] + MODEL, "threshold"),
+                 (["--model", os.path.join(FIX, "tiny-a", "base"), "--no-adapter",
+                   "--threads", "2"], "adapter"),
+                 (["--constitution", cons] + MODEL, "constitution.sha256"),
+                 (["--model", other_model, "--adapter", os.path.join(FIX, "tiny-a", "adapter"),
+                   "--threads", "2"], "model.dir"),
+                 (["--max-per-dataset", "5"] + MODEL, "max_per_dataset")]
+        for extra, setting in cases:
+            args = base + extra if "--max-per-dataset" not in extra else \
+                ["eval", "--suite", SUITE, "--out", self.out] + extra
+            p = run(args, check_rc=1)
+            err = p.stderr.decode()
+            self.assertIn(f"was made with {setting}", err, (extra, err))
+            self.assertIn("run.json", err)
+            self.assertEqual(read(scores, "rb"), before, extra)  # nothing appended
 
     def test_bad_suite(self):
         bad = os.path.join(self.tmp, "bad-suite.json")

@@ -361,7 +361,7 @@ class NonFiniteTest(unittest.TestCase):
                 self.assertEqual(status, 200, body)
                 status, body = s.post("/v1/classify", {"prompt": "visit Zanzibar"})
                 self.assertEqual(status, 500, body)
-                self.assertEqual(body["error"]["type"], "model_error")
+                self.assertEqual(body["error"]["code"], "model_error")
                 self.assertIn("non-finite", body["error"]["message"])
                 status, body = s.post("/v1/moderations", {"input": ["a", "Zanzibar"]})
                 self.assertEqual(status, 500, body)
@@ -370,7 +370,7 @@ class NonFiniteTest(unittest.TestCase):
                 status, body = s.post(f"/v1/sessions/{sess['id']}/append",
                                       {"chunk": " Zanzibar"})
                 self.assertEqual(status, 500, body)
-                self.assertEqual(body["error"]["type"], "model_error")
+                self.assertEqual(body["error"]["code"], "model_error")
                 status, metrics, _ = s.request("GET", "/metrics")
                 self.assertIn(b"ccguard_nonfinite_scores_total 3", metrics)
                 self.assertEqual(s.stop(), 0)
@@ -607,7 +607,7 @@ class SessionMemoryTest(unittest.TestCase):
                     break
             self.assertIsNotNone(refused, "never refused")
             self.assertEqual(refused[0], 429, refused)
-            self.assertEqual(refused[1]["error"]["type"], "session_memory_full")
+            self.assertEqual(refused[1]["error"]["code"], "session_memory_full")
             status, metrics, _ = s.request("GET", "/metrics")
             kv = [l for l in metrics.decode().splitlines()
                   if l.startswith("ccguard_session_kv_bytes ")]

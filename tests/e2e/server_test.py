@@ -250,8 +250,13 @@ class ServerTestCase(unittest.TestCase):
         self.assertIsInstance(body, dict, body)
         self.assertIn("error", body)
         self.assertIsInstance(body["error"].get("message"), str)
+        want_class = {401: "authentication_error", 403: "permission_error",
+                      429: "rate_limit_error"}.get(
+            want_status, "server_error" if want_status >= 500 else "invalid_request_error")
+        self.assertEqual(body["error"].get("type"), want_class, body)
+        self.assertIn("param", body["error"])
         if want_type:
-            self.assertEqual(body["error"]["type"], want_type, body)
+            self.assertEqual(body["error"]["code"], want_type, body)
         if needle:
             self.assertIn(needle, body["error"]["message"])
 
@@ -329,9 +334,13 @@ class EndpointsTest(ServerTestCase):
         self.assertIsInstance(res["flagged"], bool)
         self.assertEqual(sorted(res["categories"]), sorted(OPENAI_CATEGORIES))
         self.assertEqual(sorted(res["category_scores"]), sorted(OPENAI_CATEGORIES))
-        self.assertTrue(all(v is False for v in res["categories"].values()))
-        self.assertTrue(all(v == 0 for v in res["category_scores"].values()))
         mine = res["ccguard"]
+        # The default constitution's openai_categories carry the verdict and p_unsafe.
+        mapped = {"sexual/minors", "harassment", "hate", "illicit", "self-harm", "violence"}
+        for k in OPENAI_CATEGORIES:
+            self.assertEqual(res["categories"][k], k in mapped and res["flagged"], k)
+            self.assertEqual(res["category_scores"][k], mine["p_unsafe"] if k in mapped else 0, k)
+            self.assertEqual(res["category_applied_input_types"][k], ["text"], k)
         self.assertEqual(res["flagged"], mine["p_unsafe"] >= mine["threshold"])
         want = cli_scores([{"prompt": "I want to hurt someone"}])[0]
         self.assertEqual(mine["p_unsafe"], want["p_unsafe"])
@@ -369,6 +378,42 @@ class EndpointsTest(ServerTestCase):
         self.assertEqual((status, body["closed"]), (200, True))
         status, body, _ = jrequest(self.port, "POST", f"/v1/sessions/{sid}/append", {"chunk": "x"})
         self.assertError(status, body, 410, "session_closed")
+
+    def test_conversations_in_classify_and_sessions(self):
+        """`messages` is judged under the constitution (one-shot and streamed); `chat` is the
+        model's chat template alone."""
+        earlier = [{"role": "user", "content": "Hi!"},
+                   {"role": "assistant", "content": "Hello, how can I help?"}]
+        turns = earlier + [{"role": "user", "content": PROMPT}]
+        sid = jrequest(self.port, "POST", "/v1/sessions", {"messages": turns})[1]["id"]
+        last = None
+        for chunk in CHUNKS:
+            status, last, _ = jrequest(self.port, "POST", f"/v1/sessions/{sid}/append",
+                                       {"chunk": chunk})
+            self.assertEqual(status, 200, last)
+        answer = {"role": "assistant", "content": "".join(CHUNKS)}
+        status, one, _ = jrequest(self.port, "POST", "/v1/classify", {"messages": turns + [answer]})
+        self.assertEqual(status, 200, one)
+        self.assertEqual(one["constitution"], "ccguard-default")
+        self.assertEqual(last["p_unsafe"], one["p_unsafe"])  # streamed = one-shot, bit for bit
+        self.assertEqual(last["n_tokens"], one["n_tokens"])
+        lone = jrequest(self.port, "POST", "/v1/classify",
+                        {"prompt": PROMPT, "response": answer["content"]})[1]
+        self.assertGreater(one["n_tokens"], lone["n_tokens"])  # the earlier turns are in it
+        # The constitution is in the prompt (hundreds of tokens), not only the 13 of the turn.
+        chat = jrequest(self.port, "POST", "/v1/classify", {"chat": turns[-1:]})[1]
+        short = jrequest(self.port, "POST", "/v1/classify", {"messages": turns[-1:]})[1]
+        self.assertLess(chat["n_tokens"], 40)
+        self.assertEqual(short["n_tokens"], jrequest(self.port, "POST", "/v1/classify",
+                                                     {"prompt": PROMPT})[1]["n_tokens"])
+        # A session's conversation must end with the user turn whose response streams.
+        status, body, _ = jrequest(self.port, "POST", "/v1/sessions",
+                                   {"messages": turns + [answer]})
+        self.assertError(status, body, 400, "invalid_request", "must end with the user turn")
+        self.assertEqual(body["error"]["param"], "messages")
+        status, body, _ = jrequest(self.port, "POST", "/v1/sessions",
+                                   {"messages": turns, "prompt": "p"})
+        self.assertError(status, body, 400, "invalid_request", "exactly one of")
 
     def test_chunked_ndjson_upload_answers_server_sent_events(self):
         sid = self.open_session()
@@ -455,8 +500,10 @@ class BadInputTest(ServerTestCase):
 
     def check(self, method, path, want_status, want_type=None, body=None, raw=None,
               headers=None, needle=None):
-        status, data, _ = jrequest(self.port, method, path, body, raw=raw, headers=headers)
+        status, data, got = jrequest(self.port, method, path, body, raw=raw, headers=headers)
         self.assertError(status, data, want_status, want_type, needle)
+        self.assertRegex(got.get("x-request-id", ""), r"^req_[0-9a-f]{32}$")
+        return data
 
     def test_malformed_json(self):
         for raw in [b"{", b"", b"not json", b'{"prompt": "a",}', b"\x00\x01"]:
@@ -490,6 +537,13 @@ class BadInputTest(ServerTestCase):
                              ({"items": [{"prompt": "a"}, {"prompt": "b", "threshold": 0.1}]},
                               "items[1]: unknown field 'threshold'")]:
             self.check("POST", "/v1/classify", 400, body=body, needle=needle)
+        for body, param in [({"prompt": "a", "respnse": "b"}, "respnse"),
+                            ({"items": [{"prompt": "a"}, {"prompt": "b", "threshold": 0.1}]},
+                             "items[1].threshold"),
+                            ({"items": [{"prompt": "a"}, {"prompt": 1}]}, "items[1]"),
+                            ({"items": [{"prompt": "a"}], "extra": 1}, "extra")]:
+            got = self.check("POST", "/v1/classify", 400, "invalid_request", body=body)
+            self.assertEqual(got["error"]["param"], param, got)
         for body in [{"input": 5}, {"input": []}, {"input": [{"type": "image_url"}]},
                      {"inputs": "a"}, {"input": "a", "model": 3}]:
             self.check("POST", "/v1/moderations", 400, body=body)
@@ -533,8 +587,9 @@ class BadInputTest(ServerTestCase):
         self.check("GET", "/v1/sessions/nope/events", 404, "session_not_found")
 
     def test_raw_protocol_errors(self):
-        status, _, body = raw_exchange(self.port, b"HELLO\r\n\r\n")
+        status, headers, body = raw_exchange(self.port, b"HELLO\r\n\r\n")
         self.assertEqual(status, 400)
+        self.assertRegex(headers.get("x-request-id", ""), r"^req_[0-9a-f]{32}$")
         self.assertIn("error", json.loads(body))
         # Malformed chunked encoding on the streaming upload.
         sid = jrequest(self.port, "POST", "/v1/sessions", {"prompt": "p"})[1]["id"]
@@ -542,7 +597,7 @@ class BadInputTest(ServerTestCase):
             self.port, f"POST /v1/sessions/{sid}/stream HTTP/1.1\r\nHost: x\r\n"
                        "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n".encode())
         self.assertEqual(status, 400)
-        self.assertEqual(json.loads(body)["error"]["type"], "invalid_request")
+        self.assertEqual(json.loads(body)["error"]["code"], "invalid_request")
         # A bad NDJSON line ends the upload with 400; what was scored is listed.
         lines = b'{"chunk": "a"}\n{"chunk": 7}\n{"chunk": "b"}\n'
         status, data, _ = jrequest(self.port, "POST", f"/v1/sessions/{sid}/stream", raw=lines,
