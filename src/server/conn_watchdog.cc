@@ -37,7 +37,10 @@ int64_t BytesRead(int fd) {
 // receive queue: the client has sent it and a server thread has yet to read
 // it (all threads busy). Such a connection is not slow and is never cut.
 bool HeadWaiting(int fd, int64_t max_bytes) {
-  std::vector<char> buf(static_cast<size_t>(max_bytes) + 4);
+  // Reused: only the watchdog's thread calls this (for connections past
+  // their deadline).
+  thread_local std::vector<char> buf;
+  buf.resize(static_cast<size_t>(max_bytes) + 4);
   const ssize_t n = recv(fd, buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
   if (n <= 0) return false;
   const std::string_view queued(buf.data(), static_cast<size_t>(n));

@@ -146,15 +146,22 @@ bool IsCompressed(const Request& req) {
 
 enum class BodyRead { kComplete, kTooLarge, kUnreadable };
 
+// The 413 for a body over `limit` bytes (raw, or inflated when compressed).
+// It cannot name an item: the body is refused before it is parsed.
+Reply BodyTooLarge(const Request& req, size_t limit) {
+  return ErrorReply(413, "too_large",
+                    "the request body exceeds the limit of " + std::to_string(limit) + " bytes" +
+                        (IsCompressed(req) ? " (after decompression)" : "") +
+                        "; send fewer items per request");
+}
+
 // Reads the body into `out` (nullptr: discards it), at most `limit` bytes.
 // Fills `error` unless kComplete.
 BodyRead ReadBody(const Request& req, Response& res, const httplib::ContentReader& reader,
                   size_t limit, std::string* out, Reply* error) {
   if (!HasBody(req)) return BodyRead::kComplete;
   auto too_large = [&] {
-    *error = ErrorReply(413, "too_large",
-                        "the request body exceeds the limit of " + std::to_string(limit) +
-                            " bytes" + (IsCompressed(req) ? " (after decompression)" : ""));
+    *error = BodyTooLarge(req, limit);
     return BodyRead::kTooLarge;
   };
   const auto length = ContentLength(req);
@@ -310,8 +317,7 @@ httplib::Server::HandlerWithContentReader BodyRoute(RouteContext* ctx, const cha
       const auto length = ContentLength(req);
       if (length.has_value() && *length > limit) {
         // Refused by its Content-Length before a byte was read.
-        ReadBody(req, res, reader, limit, nullptr, &error);
-        return SendDiscardingBody(req, res, reader, limit, error);
+        return SendDiscardingBody(req, res, reader, limit, BodyTooLarge(req, limit));
       }
       if (ReadBody(req, res, reader, limit, json_body ? &text : nullptr, &error) !=
           BodyRead::kComplete) {
