@@ -22,6 +22,7 @@
 #include "prompt/constitution.h"
 #include "scoring/classifier.h"
 #include "tokenizer/tokenizer.h"
+#include "util/cpu_count.h"
 #include "util/json_file.h"
 #include "util/process_memory.h"
 
@@ -467,9 +468,7 @@ Status Run(BenchOptions o) {
   Qwen3Model& model = cl->engine().model();
   const std::string backend = model.backend_name();
   const size_t weight_bytes = model.weight_bytes();
-  const int threads = o.threads > 0
-                          ? o.threads
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = o.threads > 0 ? o.threads : UsableCpus();
   std::fprintf(stderr, "  loaded in %.1f s: %s, %s of weights; %s\n", load_s, backend.c_str(),
                Gb(static_cast<double>(weight_bytes)).c_str(), MemoryNote().c_str());
   CCG_ASSIGN_OR_RETURN(auto prefill, RunPrefill(cl->engine(), lengths, repeats, threads));

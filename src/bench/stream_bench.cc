@@ -13,6 +13,7 @@
 #include "bench/stats.h"
 #include "scoring/classifier.h"
 #include "scoring/session.h"
+#include "util/cpu_count.h"
 #include "util/json_file.h"
 
 namespace ccguard::bench {
@@ -163,9 +164,7 @@ Status RunConcurrentSessions(const StreamBenchOptions& o) {
   }
   const double appended = static_cast<double>(n) * kResponseTokens / wall_s;
   const double p50 = Percentile(all, 0.5), p95 = Percentile(all, 0.95);
-  const int threads_used =
-      o.threads > 0 ? o.threads
-                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads_used = o.threads > 0 ? o.threads : UsableCpus();
   if (o.json) {
     Json j = {{"compute", o.compute},
               {"backend", engine->model().backend_name()},

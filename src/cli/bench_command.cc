@@ -28,7 +28,9 @@ CLI::App* AddBenchCommand(CLI::App* app, std::shared_ptr<BenchFlags>* flags) {
   cmd->add_option("--cache", o.cache_dir,
                   "Where the random model is kept (default $XDG_CACHE_HOME/ccguard or "
                   "~/.cache/ccguard)");
-  cmd->add_option("--threads", o.threads, "Compute threads (0: all cores)")
+  cmd->add_option(
+         "--threads", o.threads,
+         "Compute threads (0: the CPUs this process may use: affinity mask and cgroup quota)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--compute", o.compute,
                   "Matrix arithmetic: auto, fp32, bf16 or int8 (auto: bf16 on CUDA and on CPUs "

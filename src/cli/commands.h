@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -39,6 +40,18 @@ struct EvalFlags {
 int RunPull(const std::string& repo_ref);
 int RunTokenize(const std::string& model, bool literal);
 int RunScore(const ModelFlags& flags, bool dump_prompt, int batch_size);
+
+// ccguard score --input ... --output FILE (bulk_score_command.cc): files in,
+// JSON Lines out, sharded and resumable.
+struct BulkScoreFlags {
+  std::vector<std::string> inputs;  // paths or glob patterns
+  std::string output;
+  std::string shard = "0/1";
+  std::string format = "auto";  // auto | csv | jsonl (of the inputs)
+  std::string text_column, prompt_column, response_column, messages_column, chat_column, id_column;
+  std::vector<std::string> keep_columns;
+};
+int RunBulkScore(const ModelFlags& flags, const BulkScoreFlags& bulk, int batch_size);
 int RunClassify(const ModelFlags& flags, const std::string& text,
                 const std::optional<std::string>& response, bool json);
 int RunEval(const EvalFlags& flags);

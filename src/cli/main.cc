@@ -29,7 +29,9 @@ void AddModelFlags(CLI::App* cmd, ccguard::cli::ModelFlags* f) {
   cmd->add_flag("--hf-special-tokens", f->hf_special_tokens,
                 "Parse special tokens inside content, exactly as Hugging Face does "
                 "(default: content is tokenized literally)");
-  cmd->add_option("--threads", f->threads, "Worker threads (0: all cores)")
+  cmd->add_option(
+         "--threads", f->threads,
+         "Compute threads (0: the CPUs this process may use: affinity mask and cgroup quota)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--compute", f->compute,
                   "Matrix arithmetic: auto, fp32 (the reference arithmetic), bf16 (fast; "
@@ -124,6 +126,31 @@ int main(int argc, char** argv) {
   score->add_flag("--dump-prompt", dump_prompt, "Print the exact rendered prompt instead");
   score->add_option("--batch-size", batch_size, "Items read before scoring a batch")
       ->check(CLI::Range(1, 4096));
+  // Bulk scoring: files in, a resumable JSON Lines file out (bulk_score_command.cc).
+  ccguard::cli::BulkScoreFlags bulk;
+  auto* in_opt = score->add_option("--input", bulk.inputs,
+                                   "Data file or glob (repeatable): CSV or JSON Lines, gzip or "
+                                   "not; scores rows instead of stdin items");
+  auto* out_opt = score->add_option("--output", bulk.output,
+                                    "JSON Lines output of --input (resumable: "
+                                    "OUTPUT.progress.json beside it)");
+  in_opt->needs(out_opt);
+  out_opt->needs(in_opt);
+  score->add_option("--shard", bulk.shard, "I/N: score the rows whose index is I modulo N")
+      ->capture_default_str();
+  score->add_option("--input-format", bulk.format, "auto | csv | jsonl")->capture_default_str();
+  score->add_option("--text-column", bulk.text_column,
+                    "Column of content judged under the constitution (as a prompt)");
+  score->add_option("--prompt-column", bulk.prompt_column, "Column of prompts");
+  score->add_option("--response-column", bulk.response_column,
+                    "Column of responses (with --prompt-column: exchanges)");
+  score->add_option("--messages-column", bulk.messages_column,
+                    "Column of conversations ([{role, content}], judged under the constitution)");
+  score->add_option("--chat-column", bulk.chat_column,
+                    "Column of turns rendered with the model's chat template alone");
+  score->add_option("--id-column", bulk.id_column, "Column copied to the output as \"id\"");
+  score->add_option("--keep-columns", bulk.keep_columns, "Columns copied to the output")
+      ->delimiter(',');
 
   ccguard::cli::ModelFlags cls_flags;
   std::string text;
@@ -200,7 +227,26 @@ int main(int argc, char** argv) {
     if (met->parsed()) return ccguard::cli::RunMetrics(m_scores, m_out, m_threshold, m_sweep);
     if (cal->parsed()) return ccguard::cli::RunCalibrate(c_scores, c_fpr, c_on, c_in, c_out);
     if (tok->parsed()) return ccguard::cli::RunTokenize(tok_model, tok_literal);
-    if (score->parsed()) return ccguard::cli::RunScore(score_flags, dump_prompt, batch_size);
+    if (score->parsed() && !bulk.inputs.empty()) {
+      if (dump_prompt) {
+        ccguard::cli::PrintError(
+            ccguard::Status::InvalidArgument("--dump-prompt reads items on stdin, not --input"));
+        return 2;
+      }
+      return ccguard::cli::RunBulkScore(score_flags, bulk, batch_size);
+    }
+    if (score->parsed()) {
+      const bool mapped = !bulk.text_column.empty() || !bulk.prompt_column.empty() ||
+                          !bulk.messages_column.empty() || !bulk.chat_column.empty() ||
+                          !bulk.id_column.empty() || !bulk.keep_columns.empty() ||
+                          bulk.shard != "0/1";
+      if (mapped) {
+        ccguard::cli::PrintError(ccguard::Status::InvalidArgument(
+            "column mappings and --shard apply to --input files; stdin takes JSON items"));
+        return 2;
+      }
+      return ccguard::cli::RunScore(score_flags, dump_prompt, batch_size);
+    }
     if (cls->parsed()) return ccguard::cli::RunClassify(cls_flags, text, response, cls_json);
     return 1;
   };

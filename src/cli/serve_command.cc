@@ -66,7 +66,9 @@ CLI::App* AddServeCommand(CLI::App* app, std::shared_ptr<ServeFlags>* flags) {
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_flag("--hf-special-tokens", f.hf_special_tokens,
                 "Parse special tokens inside content, as Hugging Face does");
-  cmd->add_option("--threads", f.threads, "Compute threads (0: all cores)")
+  cmd->add_option(
+         "--threads", f.threads,
+         "Compute threads (0: the CPUs this process may use: affinity mask and cgroup quota)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--compute", f.compute,
                   "Matrix arithmetic: auto (default: bf16 on CUDA and on CPUs with native BF16, "

@@ -75,6 +75,8 @@ class Qwen3Model {
   size_t weight_bytes() const { return weight_bytes_; }
   // The kernels in use, e.g. "cpu-fast(amx, bf16)".
   const char* backend_name() const { return backend_->name(); }
+  // The compute threads (the pool's size, the calling thread included).
+  int threads() const { return pool_->size(); }
   kernels::Precision precision() const { return backend_->precision(); }
 
   // A cache that continues after the first `prefix_len` positions (all if

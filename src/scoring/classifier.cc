@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "scoring/session.h"
+#include "util/cpu_count.h"
 
 namespace ccguard {
 namespace {
@@ -261,8 +262,7 @@ std::vector<Result<ItemScore>> Classifier::ScoreBatch(std::span<const Item> item
   // host's tokenization is otherwise what bounds the items per second.
   std::vector<Result<std::vector<int32_t>>> tokenized(
       items.size(), Result<std::vector<int32_t>>(Status::Internal("not tokenized")));
-  const size_t workers =
-      std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), items.size() / 8 + 1);
+  const size_t workers = std::min<size_t>(static_cast<size_t>(UsableCpus()), items.size() / 8 + 1);
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < items.size();) tokenized[i] = Tokenize(items[i]);

@@ -2,7 +2,11 @@
 
 #include <openssl/evp.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <vector>
 
 namespace ccguard {
 namespace {
@@ -59,6 +63,30 @@ bool FirstDifference(const Json& a, const Json& b, const std::string& prefix, st
 
 const char* CcguardVersion() { return CCGUARD_VERSION; }
 
+Result<std::string> Sha256HexOfFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Status::IOError(path + ": " + std::strerror(errno));
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  std::vector<char> buf(1 << 20);
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) EVP_DigestUpdate(ctx, buf.data(), n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
+  if (failed) return Status::IOError(path + ": read failed");
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[md[i] >> 4]);
+    out.push_back(kHex[md[i] & 15]);
+  }
+  return out;
+}
+
 std::string Sha256HexOf(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
@@ -98,6 +126,7 @@ Json ScoringIdentity(const Classifier& c, const IdentityInputs& in) {
           {"compute", o.compute},
           {"device", o.device},
           {"backend", engine.model().backend_name()},
+          {"threads", engine.model().threads()},
           {"hf_special_tokens", o.hf_special_tokens},
           {"threshold", c.threshold()},
           {"threshold_source", source}};

@@ -7,7 +7,9 @@
 //    "model":   {"dir": resolved folder (absolute), "revision": commit | null},
 //    "adapter": {"dir", "revision"} | null,
 //    "constitution": {"name", "sha256": of its JSON (keys sorted)},
-//    "compute": "bf16", "device": "cpu", "backend": "cpu-fast bf16 avx512 ...",
+//    "compute": "bf16", "device": "cpu", "backend": "cpu-fast(avx512, bf16)",
+//    "threads": compute threads (scores are the same bits however items are
+//               batched, not across thread counts),
 //    "hf_special_tokens": false,
 //    "threshold": 0.5, "threshold_source": "--threshold" | "constitution" | "default"}
 //
@@ -54,5 +56,7 @@ const char* CcguardVersion();
 
 // Lower-case hex SHA-256 of `data`.
 std::string Sha256HexOf(std::string_view data);
+// The same of a file's bytes, read in chunks; IOError naming it.
+Result<std::string> Sha256HexOfFile(const std::string& path);
 
 }  // namespace ccguard

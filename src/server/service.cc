@@ -144,6 +144,7 @@ Status Service::LoadWithEngine(std::shared_ptr<Engine> engine) {
                                   static_cast<int64_t>(sizeof(float)));
   }
   backend_ = engine_->model().backend_name();
+  threads_ = engine_->model().threads();
   ready_ = true;
   return Status::Ok();
 }
@@ -647,11 +648,8 @@ Reply Service::Ready() const {
   } else if (!ready_) {
     r = ErrorReply(503, "not_ready", "the model is still loading");
   } else {
-    r.body = {{"status", "ready"},
-              {"constitutions", names_},
-              {"default_constitution", names_[0]},
-              {"compute", compute_},
-              {"backend", backend_}};
+    r.body = {{"status", "ready"},   {"constitutions", names_}, {"default_constitution", names_[0]},
+              {"compute", compute_}, {"backend", backend_},     {"threads", threads_}};
   }
   return r;
 }
@@ -673,10 +671,10 @@ Reply Service::Models() const {
   }
   Reply r;
   r.body = {
-      {"object", "list"},        {"data", std::move(data)},
-      {"model", config_.model},  {"adapter", config_.no_adapter ? Json() : Json(config_.adapter)},
-      {"compute", compute_},     {"backend", backend_},
-      {"device", config_.device}};
+      {"object", "list"},       {"data", std::move(data)},
+      {"model", config_.model}, {"adapter", config_.no_adapter ? Json() : Json(config_.adapter)},
+      {"compute", compute_},    {"backend", backend_},
+      {"threads", threads_},    {"device", config_.device}};
   return r;
 }
 

@@ -112,6 +112,7 @@ class Service {
   std::map<std::string, std::unique_ptr<Classifier>> classifiers_;
   std::vector<std::string> names_;  // default first
   std::string compute_, backend_;   // what the engine computes in, for /readyz
+  int threads_ = 0;                 // its compute threads (UsableCpus() by default)
   std::unique_ptr<Batcher> batcher_;
   std::unique_ptr<SessionTable> sessions_;
   const SteadyClock::time_point started_ = SteadyClock::now();

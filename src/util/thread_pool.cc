@@ -2,10 +2,12 @@
 
 #include <algorithm>
 
+#include "util/cpu_count.h"
+
 namespace ccguard {
 
 ThreadPool::ThreadPool(int threads) {
-  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (threads <= 0) threads = UsableCpus();
   for (int i = 0; i + 1 < threads; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
 }
 

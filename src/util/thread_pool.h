@@ -16,7 +16,7 @@ namespace ccguard {
 
 class ThreadPool {
  public:
-  // threads <= 0 means std::thread::hardware_concurrency().
+  // threads <= 0 means UsableCpus() (the affinity mask and cgroup quota).
   explicit ThreadPool(int threads = 0);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
