@@ -33,18 +33,6 @@ struct RowWork {
   std::optional<Item> item;
 };
 
-void AddScore(const ItemScore& s, const Constitution& c, Json* line) {
-  Json& o = *line;
-  o["p_unsafe"] = s.p_unsafe;
-  o["label"] = s.unsafe ? c.unsafe_label() : c.safe_label();
-  o["flagged"] = s.unsafe;
-  o["threshold"] = s.threshold;
-  o["n_tokens"] = s.n_tokens;
-  o["label_mass"] = s.label_mass;
-  o["logprob_safe"] = s.logprob_safe;
-  o["logprob_unsafe"] = s.logprob_unsafe;
-}
-
 }  // namespace
 
 int RunBulkScore(const ModelFlags& flags, const BulkScoreFlags& bulk, int batch_size) {
@@ -163,7 +151,7 @@ int RunBulkScore(const ModelFlags& flags, const BulkScoreFlags& bulk, int batch_
       for (size_t i = 0; i < at.size(); ++i) {
         RowWork& w = todo[at[i]];
         if (scores[i].ok()) {
-          AddScore(*scores[i], con, &w.line);
+          WriteScoreFields(*scores[i], con, &w.line);
         } else {
           w.line["error"] = scores[i].status().message();
         }

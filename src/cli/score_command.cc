@@ -22,14 +22,7 @@ struct Pending {
 Json ScoreJson(const Json& id, const ItemScore& s, const Constitution& c) {
   Json out;
   if (!id.is_null()) out["id"] = id;
-  out["p_unsafe"] = s.p_unsafe;
-  out["logprob_safe"] = s.logprob_safe;
-  out["logprob_unsafe"] = s.logprob_unsafe;
-  out["label_mass"] = s.label_mass;
-  out["label"] = s.unsafe ? c.unsafe_label() : c.safe_label();
-  out["flagged"] = s.unsafe;  // as /v1/classify
-  out["threshold"] = s.threshold;
-  out["n_tokens"] = s.n_tokens;
+  WriteScoreFields(s, c, &out);  // as /v1/classify
   return out;
 }
 

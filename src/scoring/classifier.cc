@@ -31,6 +31,18 @@ int64_t CommonPrefix(const std::vector<int32_t>& a, const std::vector<int32_t>& 
 
 }  // namespace
 
+void WriteScoreFields(const ItemScore& s, const Constitution& c, Json* out) {
+  Json& o = *out;
+  o["p_unsafe"] = s.p_unsafe;
+  o["label"] = s.unsafe ? c.unsafe_label() : c.safe_label();
+  o["flagged"] = s.unsafe;
+  o["threshold"] = s.threshold;
+  o["n_tokens"] = s.n_tokens;
+  o["label_mass"] = s.label_mass;
+  o["logprob_safe"] = s.logprob_safe;
+  o["logprob_unsafe"] = s.logprob_unsafe;
+}
+
 Classifier::~Classifier() = default;
 
 Result<std::unique_ptr<Classifier>> Classifier::Create(const ClassifierOptions& o) {

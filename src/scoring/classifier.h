@@ -42,6 +42,12 @@ struct ItemScore {
   bool low_label_mass = false;
 };
 
+// Writes the score fields every output of a score shares (CLI lines, bulk
+// rows, HTTP replies) into the object *out: p_unsafe, label (the
+// constitution's word), flagged, threshold, n_tokens, label_mass,
+// logprob_safe, logprob_unsafe.
+void WriteScoreFields(const ItemScore& s, const Constitution& c, Json* out);
+
 class StreamSession;
 
 class Classifier {

@@ -59,6 +59,17 @@ bool FirstDifference(const Json& a, const Json& b, const std::string& prefix, st
   return true;
 }
 
+// Lower-case hex of a digest.
+std::string Hex(const unsigned char* md, unsigned int n) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < n; ++i) {
+    out.push_back(kHex[md[i] >> 4]);
+    out.push_back(kHex[md[i] & 15]);
+  }
+  return out;
+}
+
 }  // namespace
 
 const char* CcguardVersion() { return CCGUARD_VERSION; }
@@ -78,26 +89,14 @@ Result<std::string> Sha256HexOfFile(const std::string& path) {
   EVP_DigestFinal_ex(ctx, md, &len);
   EVP_MD_CTX_free(ctx);
   if (failed) return Status::IOError(path + ": read failed");
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
+  return Hex(md, len);
 }
 
 std::string Sha256HexOf(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < n; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
+  return Hex(md, n);
 }
 
 std::optional<std::string> SnapshotRevision(const std::string& dir) {

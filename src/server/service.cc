@@ -280,19 +280,11 @@ Reply Service::ScoreItems(const std::vector<Item>& items,
 }
 
 Json Service::ItemJson(const Item& item, const ItemScore& s, Classifier* c) const {
-  const Constitution& con = c->constitution();
   Json j;
   if (!item.id.is_null()) j["id"] = item.id;
   j["constitution"] = NameOf(c);
-  j["p_unsafe"] = s.p_unsafe;
-  j["label"] = s.unsafe ? con.unsafe_label() : con.safe_label();
-  j["flagged"] = s.unsafe;
-  j["threshold"] = s.threshold;
-  j["label_mass"] = s.label_mass;
-  j["n_tokens"] = s.n_tokens;
+  WriteScoreFields(s, c->constitution(), &j);
   j["cached_tokens"] = s.cached_tokens;
-  j["logprob_safe"] = s.logprob_safe;
-  j["logprob_unsafe"] = s.logprob_unsafe;
   if (s.low_label_mass) j["low_label_mass"] = true;
   return j;
 }
