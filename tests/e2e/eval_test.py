@@ -112,6 +112,21 @@ class EvalTest(unittest.TestCase):
         s = run(["classify", "--json", "--constitution", cons, "hello"] + MODEL)
         self.assertAlmostEqual(json.loads(s.stdout)["threshold"], thr)
 
+    def test_order_and_multi_file_counts(self):
+        suite = json.loads(read(SUITE))
+        order = [d["name"] for d in suite["datasets"]]
+        results = json.loads(read(os.path.join(self.out, "results.json")))
+        self.assertEqual(results["dataset_order"], order)
+        md = read(os.path.join(self.out, "results.md"))
+        rows = [l.split("|")[1].strip() for l in md.splitlines()
+                if l.startswith("| ") and not l.startswith("| Dataset")]
+        self.assertEqual(rows[:len(order)], order)  # the table in suite order
+        # A dataset of several files: the log's final count is the table's N.
+        err = self.proc.stderr.decode()
+        m = re.search(r"mmlu-chemistry: (\d+) items from 2 files", err)
+        self.assertIsNotNone(m, err)
+        self.assertEqual(int(m.group(1)), results["datasets"]["mmlu-chemistry"]["n"])
+
     def test_run_json_records_the_resolved_settings(self):
         rec = json.loads(read(os.path.join(self.out, "run.json")))
         # --compute was not given: the resolved choice is recorded, never "auto".
