@@ -274,7 +274,9 @@ std::vector<Result<ItemScore>> Classifier::ScoreBatch(std::span<const Item> item
   // host's tokenization is otherwise what bounds the items per second.
   std::vector<Result<std::vector<int32_t>>> tokenized(
       items.size(), Result<std::vector<int32_t>>(Status::Internal("not tokenized")));
-  const size_t workers = std::min<size_t>(static_cast<size_t>(UsableCpus()), items.size() / 8 + 1);
+  // Read once: UsableCpus() reads /proc and cgroup files, and this runs per batch.
+  static const size_t kCpus = static_cast<size_t>(UsableCpus());
+  const size_t workers = std::min<size_t>(kCpus, items.size() / 8 + 1);
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < items.size();) tokenized[i] = Tokenize(items[i]);
