@@ -11,7 +11,7 @@ shift || true
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j"$(nproc)"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors_fuzz tokenizer_fuzz template_fuzz service_fuzz)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors_fuzz tokenizer_fuzz template_fuzz service_fuzz parquet_fuzz)
 fix=build/fuzz/fixtures
 status=0
 for t in "${targets[@]}"; do
@@ -28,6 +28,9 @@ for t in "${targets[@]}"; do
         [ -f "$f" ] && python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["chat_template"], end="")' "$f" >"$corpus/qwen3.jinja" 2>/dev/null || true
       done
       args+=(-max_len=8192 -dict=src/jinja/template_fuzz.dict) ;;
+    parquet_fuzz)
+      cp -n tests/data/parquet/*.parquet "$corpus"/ 2>/dev/null || true
+      args+=(-max_len=262144 -rss_limit_mb=2048) ;;
     service_fuzz)
       printf '\x00{"prompt": "hi", "response": "ok", "id": [1, {"a": null}]}' >"$corpus/seed0"
       printf '\x01{"input": ["a", "b"]}' >"$corpus/seed1"

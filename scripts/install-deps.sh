@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config xz-utils git
       nlohmann-json3-dev libpcre2-dev libutf8proc-dev libcli11-dev libfmt-dev
-      libcpp-httplib-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
+      libcpp-httplib-dev zlib1g-dev libsnappy-dev libzstd-dev libcurl4-openssl-dev libssl-dev
       libgtest-dev libgmock-dev libbenchmark-dev clang-format python3 patchelf
       clang libclang-rt-14-dev  # the libFuzzer targets (the "fuzz" preset)
       libdnnl-dev  # oneDNN: only tools/gemm_bench, the GEMM comparison of docs/performance.md
@@ -24,6 +24,7 @@ if ((${#missing[@]})); then
 fi
 # The clients' npm packages, pinned by tests/e2e/js/package-lock.json.
 js="$(dirname "$0")/../tests/e2e/js"
-if [ ! -d "$js/node_modules/openai" ] || [ ! -d "$js/node_modules/playwright-core" ]; then
+if [ ! -d "$js/node_modules/openai" ] || [ ! -d "$js/node_modules/playwright-core" ] ||
+   [ ! -d "$js/node_modules/@duckdb/node-api" ]; then
   (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -57,9 +57,11 @@ int RunBulkScore(const ModelFlags& flags, const BulkScoreFlags& bulk, int batch_
     format = eval::TableFormat::kCsv;
   } else if (bulk.format == "jsonl" || bulk.format == "json") {
     format = eval::TableFormat::kJson;
+  } else if (bulk.format == "parquet") {
+    format = eval::TableFormat::kParquet;
   } else {
     PrintError(Status::InvalidArgument("--input-format '" + bulk.format +
-                                       "' is none of auto, csv, jsonl"));
+                                       "' is none of auto, csv, jsonl, parquet"));
     return 2;
   }
   auto files = eval::ExpandInputs(bulk.inputs);
@@ -105,7 +107,7 @@ int RunBulkScore(const ModelFlags& flags, const BulkScoreFlags& bulk, int batch_
   uint64_t row_index = 0, shard_rows = 0, scored = 0, errors = 0;
   const auto start = Clock::now();
   for (const auto& path : *files) {
-    auto table = eval::ReadTable(path, format);
+    auto table = eval::ReadTable(path, format, eval::MappedColumns(mapping));
     if (!table.ok()) {
       PrintError(table.status());
       return 1;

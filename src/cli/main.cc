@@ -129,8 +129,8 @@ int main(int argc, char** argv) {
   // Bulk scoring: files in, a resumable JSON Lines file out (bulk_score_command.cc).
   ccguard::cli::BulkScoreFlags bulk;
   auto* in_opt = score->add_option("--input", bulk.inputs,
-                                   "Data file or glob (repeatable): CSV or JSON Lines, gzip or "
-                                   "not; scores rows instead of stdin items");
+                                   "Data file or glob (repeatable): CSV or JSON Lines (gzip or "
+                                   "not) or Parquet; scores rows instead of stdin items");
   auto* out_opt = score->add_option("--output", bulk.output,
                                     "JSON Lines output of --input (resumable: "
                                     "OUTPUT.progress.json beside it)");
@@ -138,7 +138,11 @@ int main(int argc, char** argv) {
   out_opt->needs(in_opt);
   score->add_option("--shard", bulk.shard, "I/N: score the rows whose index is I modulo N")
       ->capture_default_str();
-  score->add_option("--input-format", bulk.format, "auto | csv | jsonl")->capture_default_str();
+  score
+      ->add_option("--input-format", bulk.format,
+                   "auto | csv | jsonl | parquet (auto: Parquet by its magic bytes, JSON by a "
+                   "leading { or [, else CSV)")
+      ->capture_default_str();
   score->add_option("--text-column", bulk.text_column,
                     "Column of content judged under the constitution (as a prompt)");
   score->add_option("--prompt-column", bulk.prompt_column, "Column of prompts");

@@ -326,9 +326,11 @@ Status CheckGenericSpec(const DatasetSpec& spec, TableFormat* format) {
     *format = TableFormat::kCsv;
   } else if (spec.format == "json" || spec.format == "jsonl") {
     *format = TableFormat::kJson;
+  } else if (spec.format == "parquet") {
+    *format = TableFormat::kParquet;
   } else {
     return Status::InvalidArgument(what + ": unknown format " + Quote(spec.format) +
-                                   " (expected csv, json or jsonl)");
+                                   " (expected csv, json, jsonl or parquet)");
   }
   if (spec.text_column.empty() == spec.prompt_column.empty()) {
     return Status::InvalidArgument(what + ": set exactly one of text_column and prompt_column");
@@ -418,8 +420,15 @@ Result<std::vector<Item>> ReadDataset(const DatasetSpec& spec_in, ReadStats* sta
                                      Quote(spec.kind) + " (known: " + known + ")");
     }
     TableFormat format = TableFormat::kAuto;
-    if (spec.kind == "generic") CCG_RETURN_IF_ERROR(CheckGenericSpec(spec, &format));
-    CCG_ASSIGN_OR_RETURN(Table table, ReadTable(spec.path, format));
+    std::vector<std::string> columns;  // what Parquet reads; empty: every readable column
+    if (spec.kind == "generic") {
+      CCG_RETURN_IF_ERROR(CheckGenericSpec(spec, &format));
+      for (const std::string* c : {&spec.text_column, &spec.prompt_column, &spec.response_column,
+                                   &spec.label_column, &spec.id_column}) {
+        if (!c->empty()) columns.push_back(*c);
+      }
+    }
+    CCG_ASSIGN_OR_RETURN(Table table, ReadTable(spec.path, format, columns));
     stats.rows = table.rows.size();
     CCG_ASSIGN_OR_RETURN(items, it->second(spec, table, &stats));
   }

@@ -49,20 +49,16 @@
 //                        "harmful" is the harmful file, "benign" the benign one;
 //                        anything else is an error asking for an explicit variant.
 //   do-not-answer        Do-Not-Answer CSV: prompt question, id id, all unsafe.
-//   wildguardtest        WildGuardTest converted from Parquet to JSON Lines (see
-//                        below): prompt; unsafe <=> prompt_harm_label == "harmful",
-//                        "unharmful" safe; null labels dropped and counted.
+//   wildguardtest        WildGuardTest: the upstream Parquet file read natively
+//                        (or its JSON Lines conversion): prompt; unsafe <=>
+//                        prompt_harm_label == "harmful", "unharmful" safe; null
+//                        labels dropped and counted.
 //   wildguardtest-response
 //                        prompt + response; response_harm_label likewise.
 //   generic              See DatasetSpec's generic fields.
 //
-// WildGuardTest is distributed as Parquet, which no Debian 12 library reads.
-// Convert it once with either standard tool (both write one JSON object per
-// line with nulls kept as null, which is what the reader expects):
-// clang-format off
-//   duckdb -c "COPY (SELECT * FROM 'wildguard_test.parquet') TO 'wildguard_test.jsonl' (FORMAT JSON)"
-//   python3 -c "import pandas as pd; pd.read_parquet('wildguard_test.parquet').to_json('wildguard_test.jsonl', orient='records', lines=True, force_ascii=False)"
-// clang-format on
+// Every table kind reads CSV, JSON / JSON Lines and Parquet files alike
+// (table.h; Parquet by its magic bytes, whatever the file's name).
 #pragma once
 
 #include <cstddef>
@@ -94,8 +90,9 @@ struct DatasetSpec {
   uint64_t seed = 0;
 
   // kind "generic" only.
-  std::string format;                      // "csv", "json" or "jsonl" ("json" and "jsonl" both
-                                           // accept an array or JSON Lines); "" = by content
+  std::string format;                      // "csv", "json", "jsonl" ("json" and "jsonl" both
+                                           // accept an array or JSON Lines) or "parquet";
+                                           // "" = by content
   std::string text_column;                 // the text to classify, or:
   std::string prompt_column;               // prompt (exactly one of text/prompt is required)
   std::string response_column;             // optional; a null/empty response leaves it unset

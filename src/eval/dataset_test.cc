@@ -220,6 +220,24 @@ TEST(DatasetSamplesTest, WildGuardTestResponse) {
   for (const auto& i : items) EXPECT_TRUE(i.response.has_value());
 }
 
+// The upstream Parquet file, read natively, gives the items of its JSON Lines
+// conversion (same ids: Parquet rows are numbered from 1 like lines).
+TEST(DatasetSamplesTest, WildGuardTestParquetEqualsItsConversion) {
+  for (const char* kind : {"wildguardtest", "wildguardtest-response"}) {
+    ReadStats a, b;
+    auto parquet = MustRead(kind, "wildguardtest/wildguard_test.parquet", &a);
+    auto jsonl = MustRead(kind, "wildguardtest/wildguard_test.jsonl.gz", &b);
+    ASSERT_EQ(parquet.size(), jsonl.size()) << kind;
+    EXPECT_EQ(a.Summary(), b.Summary());
+    for (size_t i = 0; i < parquet.size(); ++i) {
+      EXPECT_EQ(parquet[i].id, jsonl[i].id);
+      EXPECT_EQ(parquet[i].prompt, jsonl[i].prompt);
+      EXPECT_EQ(parquet[i].response, jsonl[i].response);
+      EXPECT_EQ(parquet[i].unsafe, jsonl[i].unsafe);
+    }
+  }
+}
+
 // Aegis 2.0: no sample could be obtained; tests/data/aegis2 holds a small file
 // written in its published schema, as JSON Lines and as a JSON array.
 TEST(DatasetSamplesTest, Aegis2) {
@@ -366,6 +384,47 @@ TEST(GenericDatasetTest, CsvWithTextColumn) {
   r = ReadDataset(spec);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(Contains(r.status(), spec.path + ":3: unknown value 'ok'")) << r.status().message();
+}
+
+// Parquet (DuckDB-written, tests/data/parquet): numbers as labels and ids,
+// errors naming the file and row.
+TEST(GenericDatasetTest, Parquet) {
+  DatasetSpec spec;
+  spec.kind = "generic";
+  spec.path = (kData / "parquet" / "types_v2_zstd.parquet").string();
+  spec.text_column = "s";
+  spec.label_column = "tiny";
+  spec.id_column = "id";
+  spec.unsafe_values = {"0"};
+  auto r = ReadDataset(spec);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ExpectCounts(*r, 5000, 50, 4950);
+  EXPECT_EQ((*r)[7].id, "7");
+  EXPECT_EQ((*r)[7].prompt, "héllo ✓ 0");
+  spec.format = "parquet";
+  spec.text_column = "ns";  // null in row 1
+  r = ReadDataset(spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Contains(r.status(), spec.path + ": row 1: empty field 'ns'"))
+      << r.status().message();
+  spec.text_column = "nope";
+  r = ReadDataset(spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Contains(r.status(), spec.path + ": missing column 'nope' (columns: id,s,ns,"))
+      << r.status().message();
+  spec.path = (kData / "parquet" / "nested.parquet").string();
+  spec.text_column = "st";
+  spec.label_column = "id";
+  spec.id_column = "";
+  r = ReadDataset(spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kNotSupported);
+  EXPECT_TRUE(Contains(r.status(), "column 'st' is a struct")) << r.status().message();
+  // A CSV file named with format parquet is refused as not Parquet.
+  spec.path = TempFile("notparquet.csv", "a,b\n1,2\n3,4\n5,6\n");
+  r = ReadDataset(spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Contains(r.status(), "not a Parquet file")) << r.status().message();
 }
 
 TEST(GenericDatasetTest, GzippedJsonLinesWithPromptAndResponse) {

@@ -62,6 +62,15 @@ const std::vector<std::string>& OutputFields() {
   return k;
 }
 
+std::vector<std::string> MappedColumns(const ColumnMapping& m) {
+  std::vector<std::string> out;
+  for (const std::string* c : {&m.text, &m.prompt, &m.response, &m.messages, &m.chat, &m.id}) {
+    if (!c->empty()) out.push_back(*c);
+  }
+  for (const auto& k : m.keep) out.push_back(k);
+  return out;
+}
+
 Status ValidateMapping(const ColumnMapping& m) {
   const int forms = !m.text.empty() + !m.prompt.empty() + !m.messages.empty() + !m.chat.empty();
   if (forms != 1) {

@@ -41,6 +41,9 @@ struct ColumnMapping {
   Json ToJson() const;
 };
 
+// The columns the mapping reads (item, id and kept columns), for ReadTable.
+std::vector<std::string> MappedColumns(const ColumnMapping& m);
+
 // InvalidArgument naming the problem: no item column or more than one,
 // response without prompt, a kept column that is also a field of the
 // output lines (row, id, error, p_unsafe, ...).

@@ -1,10 +1,14 @@
 #include "eval/table.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <set>
 
 #include "eval/csv.h"
 #include "eval/input_file.h"
 #include "eval/json_records.h"
+#include "parquet/reader.h"
 #include "util/utf8.h"
 
 namespace ccguard::eval {
@@ -61,18 +65,69 @@ Result<Table> FromJson(std::string_view text, const std::string& what) {
   return table;
 }
 
+Result<Table> FromParquet(std::unique_ptr<parquet::Reader> reader,
+                          const std::vector<std::string>& columns) {
+  Table table;
+  table.path = reader->name();
+  table.parquet = true;
+  std::vector<std::string> wanted;
+  for (const auto& c : reader->columns()) {
+    table.header.push_back(c.name);
+    bool asked = columns.empty();
+    for (const auto& w : columns) asked = asked || w == c.name;
+    if (!asked) continue;
+    if (c.unsupported.empty()) {
+      wanted.push_back(c.name);
+    } else {
+      table.unreadable[c.name] = c.unsupported;
+    }
+  }
+  if (wanted.empty()) return table;  // RequireColumns names what is missing
+  CCG_ASSIGN_OR_RETURN(std::vector<size_t> selected, reader->Select(wanted));
+  size_t line = 0;
+  for (size_t g = 0; g < reader->num_row_groups(); ++g) {
+    CCG_ASSIGN_OR_RETURN(std::vector<Json> rows, reader->ReadRowGroup(g, selected));
+    for (Json& r : rows) table.rows.push_back(TableRow{++line, std::move(r)});
+  }
+  return table;
+}
+
+// Whether the file at `path` starts with the Parquet magic (false if unreadable:
+// ReadInputFile reports that).
+bool LooksLikeParquet(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char magic[4];
+  ssize_t n = ::read(fd, magic, 4);
+  ::close(fd);
+  return n == 4 && parquet::HasParquetMagic(std::string_view(magic, 4));
+}
+
 const Json* Find(const TableRow& row, std::string_view column) {
   auto it = row.fields.find(std::string(column));
   return it == row.fields.end() ? nullptr : &*it;
 }
 
+Status Unreadable(const Table& table, std::string_view column) {
+  auto it = table.unreadable.find(std::string(column));
+  if (it == table.unreadable.end()) return Status::Ok();
+  return Status::NotSupported(table.path + ": column " + Quote(column) + " is " + it->second +
+                              ", which ccguard's Parquet reader does not read");
+}
+
 Status MissingField(const Table& table, const TableRow& row, std::string_view column) {
+  CCG_RETURN_IF_ERROR(Unreadable(table, column));
   return Status::NotFound(Where(table, row) + ": missing field " + Quote(column));
 }
 
 }  // namespace
 
 Result<Table> ParseTable(std::string_view text, const std::string& what, TableFormat format) {
+  if (format == TableFormat::kParquet ||
+      (format == TableFormat::kAuto && parquet::HasParquetMagic(text))) {
+    CCG_ASSIGN_OR_RETURN(auto reader, parquet::Reader::OpenBuffer(std::string(text), what));
+    return FromParquet(std::move(reader), {});
+  }
   if (format == TableFormat::kAuto) {
     std::string_view t = text;
     if (t.substr(0, 3) == "\xEF\xBB\xBF") t.remove_prefix(3);
@@ -83,30 +138,37 @@ Result<Table> ParseTable(std::string_view text, const std::string& what, TableFo
   return format == TableFormat::kCsv ? FromCsv(text, what) : FromJson(text, what);
 }
 
-Result<Table> ReadTable(const std::string& path, TableFormat format) {
+Result<Table> ReadTable(const std::string& path, TableFormat format,
+                        const std::vector<std::string>& columns) {
+  if (format == TableFormat::kParquet || (format == TableFormat::kAuto && LooksLikeParquet(path))) {
+    CCG_ASSIGN_OR_RETURN(auto reader, parquet::Reader::Open(path));
+    return FromParquet(std::move(reader), columns);
+  }
   CCG_ASSIGN_OR_RETURN(std::string text, ReadInputFile(path));
   return ParseTable(text, path, format);
 }
 
 std::string Where(const Table& table, const TableRow& row) {
+  if (table.parquet) return table.path + ": row " + std::to_string(row.line);
   return table.path + ":" + std::to_string(row.line);
 }
 
 Status RequireColumns(const Table& table, const std::vector<std::string>& columns) {
-  if (!table.csv) return Status::Ok();
+  if (!table.csv && !table.parquet) return Status::Ok();
   for (const auto& col : columns) {
+    CCG_RETURN_IF_ERROR(Unreadable(table, col));
     if (!HasColumn(table, col)) {
       std::string have;
       for (const auto& h : table.header) have += (have.empty() ? "" : ",") + h;
-      return Status::NotFound(table.path + ":1: missing column " + Quote(col) +
-                              " (columns: " + have + ")");
+      return Status::NotFound(table.path + (table.parquet ? "" : ":1") + ": missing column " +
+                              Quote(col) + " (columns: " + have + ")");
     }
   }
   return Status::Ok();
 }
 
 bool HasColumn(const Table& table, std::string_view column) {
-  if (table.csv) {
+  if (table.csv || table.parquet) {
     for (const auto& h : table.header) {
       if (h == column) return true;
     }

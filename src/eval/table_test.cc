@@ -2,8 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 namespace ccguard::eval {
 namespace {
+
+std::string DataDir() {
+  return (std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "tests" /
+          "data")
+      .string();
+}
 
 Table MustParse(std::string_view text, TableFormat format = TableFormat::kAuto) {
   auto r = ParseTable(text, "t", format);
@@ -31,6 +39,42 @@ TEST(TableTest, CsvRowsBecomeStringFields) {
   ASSERT_TRUE(text.ok());
   EXPECT_FALSE(text->has_value());
   EXPECT_FALSE(GetText(t, t.rows[1], "b").ok());
+}
+
+TEST(TableTest, ParquetReadsOnlyTheColumnsAskedFor) {
+  const std::string path = DataDir() + "/parquet/types_v1_gzip.parquet";
+  auto t = ReadTable(path, TableFormat::kAuto, {"id", "l", "absent"});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_TRUE(t->parquet);
+  EXPECT_EQ(t->header.size(), 16u);
+  ASSERT_EQ(t->rows.size(), 5000u);
+  EXPECT_EQ(t->rows[1].fields, (Json{{"id", 1}, {"l", {"a1", nullptr, "ü1"}}}));
+  EXPECT_EQ(Where(*t, t->rows[1]), path + ": row 2");
+  EXPECT_TRUE(HasColumn(*t, "ns"));  // in the file, though not read
+  Status s = RequireColumns(*t, {"id", "absent"});
+  EXPECT_EQ(s.code(), Status::Code::kNotFound);
+  EXPECT_NE(s.message().find(path + ": missing column 'absent'"), std::string::npos);
+  // The same bytes parsed from memory.
+  auto whole = ReadTable(path, TableFormat::kParquet);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(whole->rows[4999].fields.size(), 16u);
+}
+
+TEST(TableTest, ParquetColumnsTheReaderCannotReadAreNamed) {
+  const std::string path = DataDir() + "/parquet/nested.parquet";
+  auto t = ReadTable(path, TableFormat::kAuto, {"name", "mp"});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  Status s = RequireColumns(*t, {"name", "mp"});
+  EXPECT_EQ(s.code(), Status::Code::kNotSupported);
+  EXPECT_EQ(s.message(),
+            path + ": column 'mp' is a map, which ccguard's Parquet reader does not read");
+  auto v = GetText(*t, t->rows[0], "mp");
+  EXPECT_EQ(v.status().code(), Status::Code::kNotSupported);
+  // Every column: the unreadable ones are left out and named.
+  auto all = ReadTable(path);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->unreadable.size(), 4u);
+  EXPECT_EQ(all->rows[3].fields, (Json{{"id", 3}, {"name", "n3"}}));
 }
 
 TEST(TableTest, AutoDetectsJson) {
