@@ -1,15 +1,22 @@
 // ccguard score --input FILE|GLOB... --output FILE: bulk scoring of data files
-// (CSV or JSON Lines, gzip or not) with a column mapping, one shard of the
-// rows (--shard I/N), written as JSON Lines and resumable after a kill.
+// (CSV or JSON Lines, gzip or not, or Parquet) with a column mapping, one
+// shard of the rows (--shard I/N), written as JSON Lines or Parquet and
+// resumable after a kill.
 //
 // Flow: expand the inputs (eval/row_source.h) → load the model → the run's
 // identity (scoring identity + each input's SHA-256 + mapping + shard) →
 // ResumableOutput (eval/resumable_output.h: refuses other settings, skips
 // committed rows) → per file: read, map each row of the shard to an item,
 // score in batches, append one line per row (in row order) and commit.
+// Parquet output (OUT.parquet): the lines go to OUT.parquet.staging.jsonl
+// (resumable as above); once complete they become OUT.parquet atomically
+// (eval/parquet_output.h) and the staging lines are removed, leaving the
+// progress file that marks the shard done.
 // Output lines: {"row", "id"?, kept columns..., "p_unsafe", "label",
 // "flagged", "threshold", "n_tokens", "label_mass", "logprob_safe",
 // "logprob_unsafe"} or {"row", "id"?, kept..., "error"}.
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -17,6 +24,7 @@
 
 #include "cli/commands.h"
 #include "cli/loader.h"
+#include "eval/parquet_output.h"
 #include "eval/resumable_output.h"
 #include "eval/row_source.h"
 #include "eval/table.h"
@@ -26,6 +34,16 @@
 
 namespace ccguard::cli {
 namespace {
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
 
 struct RowWork {
   uint64_t row;
@@ -64,6 +82,21 @@ int RunBulkScore(const ModelFlags& flags, const BulkScoreFlags& bulk, int batch_
                                        "' is none of auto, csv, jsonl, parquet"));
     return 2;
   }
+  bool parquet_out;
+  if (bulk.output_format == "auto") {
+    parquet_out = EndsWith(bulk.output, ".parquet");
+  } else if (bulk.output_format == "jsonl" || bulk.output_format == "parquet") {
+    parquet_out = bulk.output_format == "parquet";
+  } else {
+    PrintError(Status::InvalidArgument("--output-format '" + bulk.output_format +
+                                       "' is none of auto, jsonl, parquet"));
+    return 2;
+  }
+  auto codec = eval::ParseCodec(bulk.compression);
+  if (!codec.ok()) {
+    PrintError(codec.status());
+    return 2;
+  }
   auto files = eval::ExpandInputs(bulk.inputs);
   if (!files.ok()) {
     PrintError(files.status());
@@ -86,7 +119,39 @@ int RunBulkScore(const ModelFlags& flags, const BulkScoreFlags& bulk, int batch_
   identity["input_format"] = bulk.format;
   identity["mapping"] = mapping.ToJson();
   identity["shard"] = shard->ToString();
-  auto out = eval::ResumableOutput::Open(bulk.output, identity);
+  identity["output_format"] = parquet_out ? "parquet" : "jsonl";
+  if (parquet_out) identity["compression"] = bulk.compression;
+  // Parquet: lines are staged beside the output, which appears when complete.
+  const std::string lines_path = parquet_out ? bulk.output + ".staging.jsonl" : bulk.output;
+  const std::vector<std::string> front = {"row", "id"};
+  if (parquet_out && Exists(bulk.output)) {
+    auto finished = eval::ResumableOutput::Finished(lines_path, identity);
+    if (finished.ok() && *finished) {
+      std::fprintf(stderr, "ccguard: score: %s is complete (shard %s); nothing to do\n",
+                   bulk.output.c_str(), shard->ToString().c_str());
+      return 0;
+    }
+    PrintError(finished.ok() || finished.status().code() == Status::Code::kNotFound
+                   ? Status::InvalidArgument(bulk.output +
+                                             " exists but was not finished by a resumable run "
+                                             "with these settings; it is not overwritten "
+                                             "(remove it or choose another --output)")
+                   : finished.status());
+    return 1;
+  }
+  auto finalize = [&](const eval::ResumableOutput& o) -> int {
+    if (!parquet_out) return 0;
+    Status st = eval::JsonLinesToParquet(lines_path, bulk.output, *codec, front);
+    if (!st.ok()) {
+      PrintError(st);
+      return 1;
+    }
+    std::remove(lines_path.c_str());
+    std::fprintf(stderr, "ccguard: score: wrote %s (%llu rows, %s)\n", bulk.output.c_str(),
+                 static_cast<unsigned long long>(o.rows_done()), bulk.compression.c_str());
+    return 0;
+  };
+  auto out = eval::ResumableOutput::Open(lines_path, identity);
   if (!out.ok()) {
     PrintError(out.status());
     return 1;
@@ -94,9 +159,9 @@ int RunBulkScore(const ModelFlags& flags, const BulkScoreFlags& bulk, int batch_
   eval::ResumableOutput& output = **out;
   if (output.complete()) {
     std::fprintf(stderr, "ccguard: score: %s is complete (%llu rows of shard %s); nothing to do\n",
-                 bulk.output.c_str(), static_cast<unsigned long long>(output.rows_done()),
+                 lines_path.c_str(), static_cast<unsigned long long>(output.rows_done()),
                  shard->ToString().c_str());
-    return 0;
+    return finalize(output);  // Parquet: a run killed while converting converts again
   }
   const uint64_t skip = output.rows_done();
   if (skip > 0) {
@@ -182,6 +247,7 @@ int RunBulkScore(const ModelFlags& flags, const BulkScoreFlags& bulk, int batch_
     PrintError(fin);
     return 1;
   }
+  if (finalize(output) != 0) return 1;
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   std::fprintf(stderr,
                "ccguard: score: %llu rows of shard %s (%llu scored, %llu errors) in %.1f s, "

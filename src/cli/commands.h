@@ -47,7 +47,9 @@ struct BulkScoreFlags {
   std::vector<std::string> inputs;  // paths or glob patterns
   std::string output;
   std::string shard = "0/1";
-  std::string format = "auto";  // auto | csv | jsonl (of the inputs)
+  std::string format = "auto";         // auto | csv | jsonl | parquet (of the inputs)
+  std::string output_format = "auto";  // auto (by the output's extension) | jsonl | parquet
+  std::string compression = "snappy";  // Parquet output: snappy | zstd | gzip | none
   std::string text_column, prompt_column, response_column, messages_column, chat_column, id_column;
   std::vector<std::string> keep_columns;
 };

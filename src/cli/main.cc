@@ -132,8 +132,16 @@ int main(int argc, char** argv) {
                                    "Data file or glob (repeatable): CSV or JSON Lines (gzip or "
                                    "not) or Parquet; scores rows instead of stdin items");
   auto* out_opt = score->add_option("--output", bulk.output,
-                                    "JSON Lines output of --input (resumable: "
-                                    "OUTPUT.progress.json beside it)");
+                                    "Output of --input: JSON Lines, or Parquet for *.parquet "
+                                    "(resumable: OUTPUT[.staging.jsonl].progress.json beside it)");
+  score
+      ->add_option("--output-format", bulk.output_format,
+                   "auto | jsonl | parquet (auto: Parquet when --output ends in .parquet)")
+      ->capture_default_str();
+  score
+      ->add_option("--compression", bulk.compression,
+                   "Parquet output pages: snappy | zstd | gzip | none")
+      ->capture_default_str();
   in_opt->needs(out_opt);
   out_opt->needs(in_opt);
   score->add_option("--shard", bulk.shard, "I/N: score the rows whose index is I modulo N")

@@ -37,20 +37,34 @@ bool Exists(const std::string& path) {
 
 }  // namespace
 
+static Result<Json> ReadProgress(const std::string& path, const Json& identity) {
+  const std::string progress = ResumableOutput::ProgressPath(path);
+  CCG_ASSIGN_OR_RETURN(Json p, ReadJsonFile(progress));
+  if (!p.is_object() || !p.contains("identity") || !p["rows_done"].is_number_unsigned() ||
+      !p["output_bytes"].is_number_unsigned() || !p["complete"].is_boolean()) {
+    return Status::Corruption(progress +
+                              ": not a progress record (identity, rows_done, output_bytes, "
+                              "complete)");
+  }
+  CCG_RETURN_IF_ERROR(CheckSameIdentity(p["identity"], identity, path + " (" + progress + ")"));
+  return p;
+}
+
+Result<bool> ResumableOutput::Finished(const std::string& path, const Json& identity) {
+  if (!Exists(ProgressPath(path))) {
+    return Status::NotFound(ProgressPath(path) + " does not exist");
+  }
+  CCG_ASSIGN_OR_RETURN(Json p, ReadProgress(path, identity));
+  return p["complete"].get<bool>();
+}
+
 Result<std::unique_ptr<ResumableOutput>> ResumableOutput::Open(const std::string& path,
                                                                const Json& identity) {
   std::unique_ptr<ResumableOutput> out(new ResumableOutput(path, identity));
   const std::string progress = ProgressPath(path);
   int flags = O_WRONLY | O_CLOEXEC | O_APPEND;
   if (Exists(progress)) {
-    CCG_ASSIGN_OR_RETURN(Json p, ReadJsonFile(progress));
-    if (!p.is_object() || !p.contains("identity") || !p["rows_done"].is_number_unsigned() ||
-        !p["output_bytes"].is_number_unsigned() || !p["complete"].is_boolean()) {
-      return Status::Corruption(progress +
-                                ": not a progress record (identity, rows_done, output_bytes, "
-                                "complete)");
-    }
-    CCG_RETURN_IF_ERROR(CheckSameIdentity(p["identity"], identity, path + " (" + progress + ")"));
+    CCG_ASSIGN_OR_RETURN(Json p, ReadProgress(path, identity));
     out->rows_done_ = p["rows_done"].get<uint64_t>();
     out->bytes_ = p["output_bytes"].get<uint64_t>();
     out->complete_ = p["complete"].get<bool>();

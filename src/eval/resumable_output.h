@@ -36,6 +36,11 @@ class ResumableOutput {
  public:
   static Result<std::unique_ptr<ResumableOutput>> Open(const std::string& path,
                                                        const Json& identity);
+  // Whether the run recorded in path's progress file finished (true) or not
+  // (false), reading only that file: NotFound when there is none, the errors
+  // of Open for a malformed record or a differing identity. For outputs that
+  // are converted once complete (Parquet), whose lines are then removed.
+  static Result<bool> Finished(const std::string& path, const Json& identity);
   ~ResumableOutput();
   ResumableOutput(const ResumableOutput&) = delete;
   ResumableOutput& operator=(const ResumableOutput&) = delete;

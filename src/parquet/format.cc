@@ -476,9 +476,9 @@ std::string SerializeFileMetaData(const FileMetaData& m) {
     w.FieldBinary(4, e.name);
     if (!e.type) w.FieldI32(5, e.num_children);
     if (e.converted_type) w.FieldI32(6, *e.converted_type);
-    if (e.logical.kind == LogicalType::kString) {
-      w.FieldStructBegin(10);
-      w.FieldStructBegin(1);
+    if (e.logical.kind == LogicalType::kString || e.logical.kind == LogicalType::kJson) {
+      w.FieldStructBegin(10);  // LogicalType: an empty struct in the union's field
+      w.FieldStructBegin(e.logical.kind);
       w.EndStruct();
       w.EndStruct();
     }

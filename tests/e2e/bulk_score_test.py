@@ -36,6 +36,21 @@ def run(args, stdin=b"", rc=0, timeout=600):
     return p
 
 
+JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")
+
+
+def duckdb(*args):
+    """Runs tests/e2e/js/duckdb_parquet.mjs: DuckDB as the independent Parquet reader/writer."""
+    if not os.path.isdir(os.path.join(JS, "node_modules", "@duckdb", "node-api")):
+        raise AssertionError(f"@duckdb/node-api is not installed in {JS}: run "
+                             "scripts/install-deps.sh (npm ci there)")
+    p = subprocess.run(["node", os.path.join(JS, "duckdb_parquet.mjs")] + list(args),
+                       capture_output=True, timeout=300)
+    if p.returncode != 0:
+        raise AssertionError(f"duckdb_parquet.mjs {args[0]}: {p.stderr.decode()[-3000:]}")
+    return p.stdout.decode()
+
+
 def count_lines(path):
     with open(path, "rb") as f:
         return f.read().count(b"\n")
@@ -164,6 +179,47 @@ class BulkScoreTest(unittest.TestCase):
             f.write("c99,another row,en,\n")
         p = run(args, rc=1)
         self.assertIn("was made with inputs", p.stderr.decode())
+
+    def test_parquet_in_and_out_as_duckdb_reads_them(self):
+        # The 60 rows of the reference run, written as Parquet by DuckDB (two row groups).
+        src = self.out("rows.jsonl")
+        with open(src, "w", encoding="utf-8") as f:
+            for i in range(60):
+                f.write(json.dumps({"id": f"c{i}", "text": text_of(i),
+                                    "lang": "en" if i < 40 else "fr", "n": i}) + "\n")
+        pq_in = self.out("rows.parquet")
+        duckdb("write", src, pq_in, "32")
+        pq_out = self.out("scored.parquet")
+        args = ["score"] + MODEL + ["--input", pq_in, "--text-column", "text", "--id-column", "id",
+                                    "--keep-columns", "lang,n", "--output", pq_out,
+                                    "--compression", "zstd"]
+        p = run(args)
+        self.assertIn("wrote " + pq_out, p.stderr.decode())
+        self.assertFalse(os.path.exists(pq_out + ".staging.jsonl"))
+        read = [json.loads(l) for l in duckdb("read", pq_out).splitlines()]
+        schema = dict(read.pop()["schema"])
+        self.assertEqual(list(schema)[:2], ["row", "id"])
+        self.assertEqual(schema["row"], "BIGINT")
+        self.assertEqual(schema["p_unsafe"], "DOUBLE")
+        self.assertEqual(schema["flagged"], "BOOLEAN")
+        self.assertEqual(schema["lang"], "VARCHAR")
+        ref = lines(self.ref)
+        self.assertEqual([r["row"] for r in read], list(range(60)))
+        for got, want in zip(read, ref):
+            self.assertEqual(got["id"], f"c{got['row']}")
+            self.assertEqual(got["n"], got["row"])
+            for k in ("p_unsafe", "flagged", "label", "n_tokens", "logprob_safe"):
+                self.assertEqual(got[k], want[k], (got["row"], k))
+        # Finished: a re-run is a no-op; a shard of the same rows goes to its own file.
+        p = run(args)
+        self.assertIn("is complete", p.stderr.decode())
+        shard = self.out("scored-1-of-2.parquet")
+        run(args[:-4] + ["--output", shard, "--shard", "1/2"])
+        half = [json.loads(l) for l in duckdb("read", shard).splitlines()[:-1]]
+        self.assertEqual([r["row"] for r in half], list(range(1, 60, 2)))
+        # A Parquet file the run did not write is never overwritten.
+        p = run(args[:-4] + ["--output", pq_in], rc=1)
+        self.assertIn("not finished by a resumable run", p.stderr.decode())
 
     def test_bad_rows_get_error_lines_and_bad_setups_exit(self):
         bad = os.path.join(self.tmp, "bad.jsonl")
