@@ -34,6 +34,7 @@ struct EvalFlags {
   std::string out;
   std::optional<size_t> max_per_dataset;
   int batch_size = 16;
+  bool list_suites = false;
 };
 
 // ccguard pull REPO[@REVISION]: downloads into the Hugging Face cache, prints the snapshot folder.

@@ -17,11 +17,14 @@
 
 #include "cli/commands.h"
 #include "cli/loader.h"
+#include "eval/builtin_suites.h"
 #include "eval/calibrate.h"
 #include "eval/dataset.h"
 #include "eval/report.h"
 #include "eval/sample.h"
 #include "eval/scores.h"
+#include "hub/resolve.h"
+#include "scoring/run_identity.h"
 #include "util/json_file.h"
 #include "util/mapped_file.h"
 #include "util/progress.h"
@@ -38,6 +41,11 @@ struct Suite {
   std::vector<eval::DatasetSpec> datasets;
   // Extra files of datasets given "path": [a, b, ...] (datasets[i] holds a).
   std::vector<std::vector<std::string>> more_paths;
+  // Per dataset: where its files came from ({"repo", "revision", "commit", "files"} for the
+  // Hub, {"files"} for local paths; files as the suite names them).
+  std::vector<Json> sources;
+  // Optional datasets left out because their file is absent: "heldout (heldout.jsonl)".
+  std::vector<std::string> skipped;
 };
 
 // Typed fields of a suite object; every error names the field ("datasets[2].text_column").
@@ -111,8 +119,30 @@ class Fields {
   const std::string where_;
 };
 
-Result<Suite> ReadSuite(const std::string& path, std::optional<size_t> max_per_dataset) {
-  CCG_ASSIGN_OR_RETURN(Json j, ReadJsonFile(path));
+// A suite file, or a built-in suite's name (eval/builtin_suites.h) when no such file exists;
+// *text receives the suite's JSON text (its SHA-256 goes into run.json).
+Result<Suite> ReadSuite(const std::string& arg, std::optional<size_t> max_per_dataset,
+                        std::string* text) {
+  std::error_code exists_ec;
+  const eval::BuiltinSuite* builtin =
+      fs::exists(arg, exists_ec) ? nullptr : eval::FindBuiltinSuite(arg);
+  std::string path = arg;
+  Json j;
+  if (builtin != nullptr) {
+    path = "suite '" + builtin->name + "'";
+    *text = builtin->json;
+    CCG_ASSIGN_OR_RETURN(j, ParseJson(*text, path));
+  } else {
+    if (!fs::exists(arg, exists_ec) && arg.find('/') == std::string::npos &&
+        arg.find('.') == std::string::npos) {
+      std::string names;
+      for (const auto& b : eval::BuiltinSuites()) names += (names.empty() ? "" : ", ") + b.name;
+      return Status::NotFound("no suite file '" + arg + "' and no built-in suite of that name (" +
+                              names + "; see --list-suites)");
+    }
+    CCG_ASSIGN_OR_RETURN(*text, ReadFileToString(arg));
+    CCG_ASSIGN_OR_RETURN(j, ParseJson(*text, arg));
+  }
   Suite s;
   if (!j.is_object() || !j.contains("datasets") || !j["datasets"].is_array()) {
     return Status::InvalidArgument(path +
@@ -125,18 +155,27 @@ Result<Suite> ReadSuite(const std::string& path, std::optional<size_t> max_per_d
   CCG_ASSIGN_OR_RETURN(s.seed, top.Unsigned("seed", 0, 0));
   CCG_ASSIGN_OR_RETURN(s.sweep_on, top.String("sweep_on"));
   if (j["datasets"].empty()) return Status::InvalidArgument(path + ": \"datasets\" is empty");
-  const fs::path base = fs::path(path).parent_path();
+  // Relative paths: beside a suite file; in the current folder for a built-in suite.
+  const fs::path base = builtin != nullptr ? fs::path() : fs::path(path).parent_path();
   std::set<std::string> names;
   for (size_t i = 0; i < j["datasets"].size(); ++i) {
     const Json& d = j["datasets"][i];
     const std::string where = path + ": datasets[" + std::to_string(i) + "]";
-    if (!d.is_object() || !d.contains("kind") || !d.contains("path")) {
-      return Status::InvalidArgument(where + " needs \"kind\" and \"path\"");
+    if (!d.is_object() || !d.contains("kind") || d.contains("path") == d.contains("hub")) {
+      return Status::InvalidArgument(where + " needs \"kind\" and one of \"path\" and \"hub\"");
     }
     const Fields f(d, where + ".");
-    CCG_RETURN_IF_ERROR(f.OnlyKeys({"kind", "name", "path", "max_items", "format", "text_column",
-                                    "prompt_column", "response_column", "label_column", "id_column",
-                                    "unsafe_values", "safe_values"}));
+    CCG_RETURN_IF_ERROR(
+        f.OnlyKeys({"kind", "name", "path", "hub", "optional", "max_items", "format", "text_column",
+                    "prompt_column", "response_column", "label_column", "label_value", "id_column",
+                    "unsafe_values", "safe_values", "source", "license"}));
+    CCG_RETURN_IF_ERROR(f.String("source").status());
+    CCG_RETURN_IF_ERROR(f.String("license").status());
+    bool optional = false;
+    if (d.contains("optional")) {
+      if (!d["optional"].is_boolean()) return f.Error("optional", "must be true or false");
+      optional = d["optional"].get<bool>();
+    }
     eval::DatasetSpec spec;
     CCG_ASSIGN_OR_RETURN(spec.kind, f.String("kind"));
     {
@@ -148,20 +187,62 @@ Result<Suite> ReadSuite(const std::string& path, std::optional<size_t> max_per_d
       }
     }
     CCG_ASSIGN_OR_RETURN(spec.name, f.String("name", spec.kind));
-    CCG_ASSIGN_OR_RETURN(std::vector<std::string> paths, f.Strings("path", true));
-    if (paths.empty()) return f.Error("path", "is an empty list");
-    for (auto& p : paths) {
-      if (p.empty()) return f.Error("path", "holds an empty path");
-      if (fs::path(p).is_relative()) p = (base / p).string();
-      std::error_code ec;
-      const auto st = fs::status(p, ec);
-      if (ec || !fs::exists(st)) return f.Error("path", "'" + p + "' does not exist");
-      if (!fs::is_regular_file(st)) {
-        return f.Error("path", "'" + p + "' is not a regular file (a directory?)");
+    std::vector<std::string> paths;
+    Json source = Json::object();
+    if (d.contains("hub")) {
+      // {"repo", "revision"?, "path": a path, a glob or a list of them}
+      const Json& h = d["hub"];
+      if (!h.is_object()) return f.Error("hub", "must be {\"repo\", \"revision\"?, \"path\"}");
+      const Fields hf(h, where + ".hub.");
+      CCG_RETURN_IF_ERROR(hf.OnlyKeys({"repo", "revision", "path"}));
+      CCG_ASSIGN_OR_RETURN(std::string repo, hf.String("repo"));
+      CCG_ASSIGN_OR_RETURN(std::string revision, hf.String("revision", "main"));
+      CCG_ASSIGN_OR_RETURN(std::vector<std::string> patterns, hf.Strings("path", true));
+      if (repo.empty()) return hf.Error("repo", "is required");
+      if (patterns.empty()) return hf.Error("path", "is required");
+      hub::ResolveOptions ro;
+      ro.progress = true;
+      auto files = hub::ResolveDatasetFiles(repo, revision, patterns, ro);
+      if (!files.ok()) return files.status().WithContext(where);
+      paths = files->paths;
+      source["repo"] = repo;
+      source["revision"] = revision;
+      source["commit"] = files->commit;
+      source["files"] = files->files;
+    } else {
+      CCG_ASSIGN_OR_RETURN(paths, f.Strings("path", true));
+      if (paths.empty()) return f.Error("path", "is an empty list");
+      bool absent = false;
+      for (auto& p : paths) {
+        if (p.empty()) return f.Error("path", "holds an empty path");
+        if (fs::path(p).is_relative()) p = (base / p).string();
+        std::error_code ec;
+        const auto st = fs::status(p, ec);
+        if (ec || !fs::exists(st)) {
+          if (optional) {
+            absent = true;
+            continue;
+          }
+          return f.Error("path", "'" + p + "' does not exist");
+        }
+        if (!fs::is_regular_file(st)) {
+          return f.Error("path", "'" + p + "' is not a regular file (a directory?)");
+        }
       }
+      if (absent) {
+        CCG_ASSIGN_OR_RETURN(
+            std::string name,
+            f.String("name", d["kind"].is_string() ? d["kind"].get<std::string>() : ""));
+        std::string list;
+        for (const auto& p : paths) list += (list.empty() ? "" : ", ") + p;
+        s.skipped.push_back(name + " (optional; not found: " + list + ")");
+        continue;
+      }
+      source["files"] = paths;
     }
     spec.path = paths[0];
     s.more_paths.emplace_back(paths.begin() + 1, paths.end());
+    s.sources.push_back(std::move(source));
     if (f.has("max_items")) {
       CCG_ASSIGN_OR_RETURN(uint64_t n, f.Unsigned("max_items", 0, 1));
       spec.max_items = static_cast<size_t>(n);
@@ -176,6 +257,7 @@ Result<Suite> ReadSuite(const std::string& path, std::optional<size_t> max_per_d
     CCG_ASSIGN_OR_RETURN(spec.prompt_column, f.String("prompt_column"));
     CCG_ASSIGN_OR_RETURN(spec.response_column, f.String("response_column"));
     CCG_ASSIGN_OR_RETURN(spec.label_column, f.String("label_column"));
+    CCG_ASSIGN_OR_RETURN(spec.label_value, f.String("label_value"));
     CCG_ASSIGN_OR_RETURN(spec.id_column, f.String("id_column"));
     CCG_ASSIGN_OR_RETURN(spec.unsafe_values, f.Strings("unsafe_values", false));
     CCG_ASSIGN_OR_RETURN(spec.safe_values, f.Strings("safe_values", false));
@@ -184,15 +266,32 @@ Result<Suite> ReadSuite(const std::string& path, std::optional<size_t> max_per_d
     }
     s.datasets.push_back(std::move(spec));
   }
+  if (s.datasets.empty()) {
+    return Status::InvalidArgument(path + ": every dataset is optional and absent");
+  }
+  if (!s.sweep_on.empty()) {
+    bool present = false;
+    for (const auto& d : s.datasets) present = present || d.name == s.sweep_on;
+    if (!present) {
+      bool skipped = false;
+      for (const auto& k : s.skipped) skipped = skipped || k.rfind(s.sweep_on + " (", 0) == 0;
+      if (!skipped) {
+        return Status::InvalidArgument(path + ": sweep_on names '" + s.sweep_on +
+                                       "', which is not a dataset of the suite");
+      }
+      s.sweep_on.clear();  // the optional sweep set is absent: all datasets pooled
+    }
+  }
   return s;
 }
 
 // The run's identity (run.json): the scoring identity (everything that changes
 // a score, scoring/run_identity.h) and what selects the items.
 Json RunIdentity(const EvalFlags& f, const std::string& suite_text, const Classifier& c,
-                 const IdentityInputs& in) {
+                 const IdentityInputs& in, const Json& sources) {
   Json j = ScoringIdentity(c, in);
   j["suite_sha256"] = Sha256HexOf(suite_text);
+  j["data"] = sources;  // commits and file hashes: a moved branch is another run
   j["max_per_dataset"] = f.max_per_dataset ? Json(*f.max_per_dataset) : Json();
   return j;
 }
@@ -211,16 +310,47 @@ volatile std::sig_atomic_t g_interrupted = 0;
 
 }  // namespace
 
-int RunEval(const EvalFlags& f) {
-  auto suite_text = ReadFileToString(f.suite);
-  if (!suite_text.ok()) {
-    PrintError(suite_text.status());
-    return 1;
+int ListSuites() {
+  for (const auto& b : eval::BuiltinSuites()) {
+    std::printf("%s: %s\n", b.name.c_str(), b.description.c_str());
+    auto j = ParseJson(b.json, b.name);
+    if (!j.ok()) continue;
+    for (const auto& d : (*j)["datasets"]) {
+      std::string where;
+      if (d.contains("hub")) {
+        const Json& h = d["hub"];
+        where = h["repo"].get<std::string>() + "@" + h.value("revision", "main") + ": " +
+                (h["path"].is_string() ? h["path"].get<std::string>() : DumpJson(h["path"]));
+      } else {
+        where = DumpJson(d["path"]) + " (local file)";
+      }
+      std::printf("  %-24s %-22s %s%s\n      %s; license: %s\n", d.value("name", "").c_str(),
+                  d.value("kind", "").c_str(), where.c_str(),
+                  d.value("optional", false) ? " [optional]" : "", d.value("source", "").c_str(),
+                  d.value("license", "").c_str());
+    }
   }
-  auto suite = ReadSuite(f.suite, f.max_per_dataset);
+  return 0;
+}
+
+int RunEval(const EvalFlags& f) {
+  if (f.list_suites) return ListSuites();
+  if (f.suite.empty() || f.out.empty()) {
+    PrintError(Status::InvalidArgument("eval needs --suite (a file or a built-in name) and --out"));
+    return 2;
+  }
+  std::string suite_text_value;
+  auto suite = ReadSuite(f.suite, f.max_per_dataset, &suite_text_value);
   if (!suite.ok()) {
     PrintError(suite.status());
     return 1;
+  }
+  const std::string* suite_text = &suite_text_value;
+  for (const auto& k : suite->skipped) {
+    std::fprintf(stderr, "ccguard: skipping dataset %s\n", k.c_str());
+  }
+  if (suite->sweep_on.empty() && !suite->skipped.empty()) {
+    std::fprintf(stderr, "ccguard: the threshold sweep runs on all datasets pooled\n");
   }
   // Read every dataset first: a bad file stops the run before any scoring.
   std::vector<eval::Item> items;
@@ -233,7 +363,10 @@ int RunEval(const EvalFlags& f) {
     std::vector<eval::Item> part;
     std::vector<std::string> paths = {spec.path};
     paths.insert(paths.end(), more.begin(), more.end());
-    for (const auto& path : paths) {
+    Json& source = suite->sources[d];
+    Json file_stats = Json::array();
+    for (size_t fi = 0; fi < paths.size(); ++fi) {
+      const std::string& path = paths[fi];
       spec.path = path;
       eval::ReadStats stats;
       auto r = eval::ReadDataset(spec, &stats);
@@ -241,6 +374,18 @@ int RunEval(const EvalFlags& f) {
         PrintError(r.status().WithContext("dataset '" + spec.name + "'"));
         return 1;
       }
+      auto digest = Sha256HexOfFile(path);
+      if (!digest.ok()) {
+        PrintError(digest.status());
+        return 1;
+      }
+      Json fs_json = {{"path", source["files"][fi]},
+                      {"sha256", *digest},
+                      {"rows", stats.rows},
+                      {"items", stats.items},
+                      {"skipped", stats.skipped}};
+      if (stats.sampled_out) fs_json["sampled_out"] = stats.sampled_out;
+      file_stats.push_back(std::move(fs_json));
       std::fprintf(stderr, "ccguard: %s: %s: %s\n", spec.name.c_str(), path.c_str(),
                    stats.Summary().c_str());
       if (!more.empty()) {
@@ -260,6 +405,8 @@ int RunEval(const EvalFlags& f) {
           paths.size(),
           part.size() < read ? (" (sampled from " + std::to_string(read) + ")").c_str() : "");
     }
+    source["files"] = std::move(file_stats);
+    source["items"] = part.size();
     if (part.empty()) {
       PrintError(Status::InvalidArgument("dataset '" + spec.name +
                                          "' has no items (an empty file, or every row skipped)"));
@@ -292,7 +439,22 @@ int RunEval(const EvalFlags& f) {
   IdentityInputs inputs;
   auto classifier = LoadClassifier(f.model, &inputs);
   if (!classifier) return 1;
-  const Json identity = RunIdentity(f, *suite_text, *classifier, inputs);
+  // sources: where each dataset came from and what was read (sources.json);
+  // data: the part that identifies the data (run.json), without the counts.
+  Json sources = Json::object();
+  Json data = Json::object();
+  for (size_t d = 0; d < suite->datasets.size(); ++d) {
+    const Json& src = suite->sources[d];
+    sources[suite->datasets[d].name] = src;
+    Json id = src;
+    id.erase("items");
+    id["files"] = Json::array();
+    for (const Json& file : src["files"]) {
+      id["files"].push_back({{"path", file["path"]}, {"sha256", file["sha256"]}});
+    }
+    data[suite->datasets[d].name] = std::move(id);
+  }
+  const Json identity = RunIdentity(f, *suite_text, *classifier, inputs, data);
   if (fs::exists(run_path, ec)) {
     auto prev = ReadJsonFile(run_path);
     if (!prev.ok()) {
@@ -399,6 +561,11 @@ int RunEval(const EvalFlags& f) {
   ro.provenance = identity;
   ro.provenance["suite"] = f.suite;
   ro.provenance["date"] = UtcNow();
+  ro.provenance.erase("data");  // the sources, below
+  if (!suite->skipped.empty()) ro.provenance["skipped_datasets"] = suite->skipped;
+  ro.run = identity;
+  ro.run.erase("data");
+  ro.sources = sources;
   auto report = eval::BuildReport(all->records, ro);
   if (!report.ok()) {
     PrintError(report.status());
@@ -438,7 +605,16 @@ int RunMetrics(const std::string& scores, const std::string& out, double thresho
   std::error_code ec;
   if (fs::exists(run_json, ec)) {
     auto rec = ReadJsonFile(run_json.string());
-    if (rec.ok() && rec->is_object()) ro.provenance = *rec;
+    if (rec.ok() && rec->is_object()) {
+      ro.provenance = *rec;
+      ro.provenance.erase("data");
+      ro.run = ro.provenance;
+    }
+  }
+  const fs::path sources_json = fs::path(scores).parent_path() / "sources.json";
+  if (fs::exists(sources_json, ec)) {
+    auto rec = ReadJsonFile(sources_json.string());
+    if (rec.ok() && rec->is_object()) ro.sources = *rec;
   }
   if (!ro.provenance.is_object()) ro.provenance = Json::object();
   ro.provenance["scores"] = scores;

@@ -177,8 +177,12 @@ int main(int argc, char** argv) {
   ccguard::cli::EvalFlags eval_flags;
   auto* ev = app.add_subcommand("eval", "Score evaluation datasets and report metrics (resumable)");
   AddModelFlags(ev, &eval_flags.model);
-  ev->add_option("--suite", eval_flags.suite, "Suite file (JSON)")->required();
-  ev->add_option("--out", eval_flags.out, "Output folder")->required();
+  ev->add_option("--suite", eval_flags.suite,
+                 "Suite file (JSON), or a built-in suite: reference, extended (datasets from the "
+                 "Hugging Face Hub)");
+  ev->add_option("--out", eval_flags.out, "Output folder");
+  ev->add_flag("--list-suites", eval_flags.list_suites,
+               "Print the built-in suites with their datasets, sources and licenses");
   ev->add_option("--max-per-dataset", eval_flags.max_per_dataset,
                  "Sample at most N items per dataset (seeded)");
   ev->add_option("--batch-size", eval_flags.batch_size, "Items per scoring batch")

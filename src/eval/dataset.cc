@@ -166,9 +166,54 @@ Result<Items> ReadBeaverTails(const DatasetSpec& spec, const Table& t) {
   return items;
 }
 
-// --- MMLU (header-less CSV) ------------------------------------------------------
+// --- MMLU (header-less CSV, or the Hub's Parquet) ---------------------------------
+
+// The prompt a user would paste: the question, then its options lettered.
+std::string MmluPrompt(const std::string& question, const std::vector<std::string>& options) {
+  std::string prompt = question;
+  for (size_t i = 0; i < options.size(); ++i) {
+    prompt += "\n";
+    prompt += static_cast<char>('A' + i);
+    prompt += ". " + options[i];
+  }
+  return prompt;
+}
+
+// cais/mmlu on the Hub: question (string), subject, choices (list of 4 strings), answer (0-3).
+Result<Items> ReadMmluParquet(const DatasetSpec& spec, ReadStats* stats) {
+  CCG_ASSIGN_OR_RETURN(
+      Table t, ReadTable(spec.path, TableFormat::kParquet, {"question", "choices", "answer"}));
+  CCG_RETURN_IF_ERROR(RequireColumns(t, {"question", "choices", "answer"}));
+  stats->rows = t.rows.size();
+  Items items;
+  for (const auto& row : t.rows) {
+    CCG_ASSIGN_OR_RETURN(std::string question, GetText(t, row, "question"));
+    const Json& choices = row.fields["choices"];
+    if (!choices.is_array() || choices.size() != 4) {
+      return Status::InvalidArgument(Where(t, row) +
+                                     ": field 'choices' is not a list of 4 options");
+    }
+    std::vector<std::string> options;
+    for (const Json& c : choices) {
+      if (!c.is_string() || c.get_ref<const std::string&>().empty()) {
+        return Status::InvalidArgument(Where(t, row) +
+                                       ": an empty or non-text option in 'choices'");
+      }
+      CCG_RETURN_IF_ERROR(CheckUtf8(c.get<std::string>(), Where(t, row) + ": field 'choices'"));
+      options.push_back(c.get<std::string>());
+    }
+    const Json& answer = row.fields["answer"];
+    if (!answer.is_number_integer() || answer.get<int64_t>() < 0 || answer.get<int64_t>() > 3) {
+      return Status::InvalidArgument(Where(t, row) + ": field 'answer' is not an index 0-3");
+    }
+    items.push_back(MakeItem(spec, std::to_string(row.line), MmluPrompt(question, options),
+                             std::nullopt, false));
+  }
+  return items;
+}
 
 Result<Items> ReadMmlu(const DatasetSpec& spec, ReadStats* stats) {
+  if (IsParquetFile(spec.path)) return ReadMmluParquet(spec, stats);
   CCG_ASSIGN_OR_RETURN(std::string text, ReadInputFile(spec.path));
   CCG_ASSIGN_OR_RETURN(std::vector<CsvRecord> records, ParseCsv(text, spec.path));
   stats->rows = records.size();
@@ -192,12 +237,8 @@ Result<Items> ReadMmlu(const DatasetSpec& spec, ReadStats* stats) {
       return Status::InvalidArgument(at + ": unknown answer " + Quote(answer) +
                                      " (expected A, B, C or D)");
     }
-    std::string prompt = rec.fields[0];
-    for (int i = 1; i <= 4; ++i) {
-      prompt += "\n";
-      prompt += static_cast<char>('A' + i - 1);
-      prompt += ". " + rec.fields[i];
-    }
+    std::string prompt =
+        MmluPrompt(rec.fields[0], {rec.fields[1], rec.fields[2], rec.fields[3], rec.fields[4]});
     items.push_back(
         MakeItem(spec, std::to_string(rec.line), std::move(prompt), std::nullopt, false));
   }
@@ -299,14 +340,18 @@ Result<bool> JailbreakBenchFileIsHarmful(const std::string& path) {
 
 Result<Items> ReadGeneric(const DatasetSpec& spec, const Table& t) {
   const std::string& prompt_col = spec.text_column.empty() ? spec.prompt_column : spec.text_column;
-  std::vector<std::string> cols = {prompt_col, spec.label_column};
+  std::vector<std::string> cols = {prompt_col};
+  if (spec.label_value.empty()) cols.push_back(spec.label_column);
   if (!spec.response_column.empty()) cols.push_back(spec.response_column);
   if (!spec.id_column.empty()) cols.push_back(spec.id_column);
   CCG_RETURN_IF_ERROR(RequireColumns(t, cols));
   Items items;
   for (const auto& row : t.rows) {
-    CCG_ASSIGN_OR_RETURN(bool unsafe,
-                         LabelOf(t, row, spec.label_column, spec.unsafe_values, spec.safe_values));
+    bool unsafe = spec.label_value == "unsafe";
+    if (spec.label_value.empty()) {
+      CCG_ASSIGN_OR_RETURN(
+          unsafe, LabelOf(t, row, spec.label_column, spec.unsafe_values, spec.safe_values));
+    }
     CCG_ASSIGN_OR_RETURN(std::string id, IdOf(t, row, spec.id_column));
     CCG_ASSIGN_OR_RETURN(std::string prompt, GetText(t, row, prompt_col));
     std::optional<std::string> response;
@@ -335,8 +380,19 @@ Status CheckGenericSpec(const DatasetSpec& spec, TableFormat* format) {
   if (spec.text_column.empty() == spec.prompt_column.empty()) {
     return Status::InvalidArgument(what + ": set exactly one of text_column and prompt_column");
   }
-  if (spec.label_column.empty())
-    return Status::InvalidArgument(what + ": label_column is required");
+  if (!spec.label_value.empty()) {
+    if (spec.label_value != "unsafe" && spec.label_value != "safe") {
+      return Status::InvalidArgument(what + ": label_value must be \"unsafe\" or \"safe\"");
+    }
+    if (!spec.label_column.empty() || !spec.unsafe_values.empty() || !spec.safe_values.empty()) {
+      return Status::InvalidArgument(
+          what + ": label_value labels every row; it excludes label_column and the value lists");
+    }
+    return Status::Ok();
+  }
+  if (spec.label_column.empty()) {
+    return Status::InvalidArgument(what + ": label_column (or label_value) is required");
+  }
   if (spec.unsafe_values.empty()) {
     return Status::InvalidArgument(what + ": unsafe_values is required");
   }

@@ -27,7 +27,9 @@
 //                        <=> is_safe false.
 //   orbench-toxic        OR-Bench CSV (prompt, category): all unsafe.
 //   orbench-hard         OR-Bench CSV: all safe (seemingly-harmful benign prompts).
-//   mmlu                 Header-less MMLU CSV question,A,B,C,D,answer: all safe.
+//   mmlu                 Header-less MMLU CSV question,A,B,C,D,answer, or the Hub's
+//                        Parquet (cais/mmlu: question, subject, choices [4], answer 0-3):
+//                        all safe.
 //                        The prompt is the question with its options appended as
 //                        the user would paste it: "<question>\nA. <A>\nB. <B>\nC. <C>\nD. <D>"
 //                        (the answer letter is not included).
@@ -96,7 +98,8 @@ struct DatasetSpec {
   std::string text_column;                 // the text to classify, or:
   std::string prompt_column;               // prompt (exactly one of text/prompt is required)
   std::string response_column;             // optional; a null/empty response leaves it unset
-  std::string label_column;                // required
+  std::string label_column;                // required, unless label_value is set
+  std::string label_value;                 // "unsafe" or "safe": every row's label (no column)
   std::string id_column;                   // optional; else the line number
   std::vector<std::string> unsafe_values;  // label values meaning unsafe (required)
   // Optional: when non-empty, a label in neither list is an error; when empty,

@@ -318,6 +318,38 @@ std::string HtmlRow(const std::vector<std::string>& cells, bool header = false) 
   return s + "</tr>\n";
 }
 
+// One row per file of each dataset: where it came from, its hash, what was read.
+std::string SourcesHtml(const Json& sources) {
+  if (!sources.is_object() || sources.empty()) return "";
+  std::string s =
+      "<section id=\"sources\">\n<h2>Data sources</h2>\n<div class=\"table-wrap\"><table>\n";
+  s += HtmlRow(
+      {"dataset", "repo", "revision", "commit", "file", "sha256", "rows", "items", "left out"},
+      true);
+  for (const auto& [name, src] : sources.items()) {
+    const Json& files = src.contains("files") ? src["files"] : Json::array();
+    for (const Json& f : files) {
+      std::string skipped;
+      if (f.contains("skipped")) {
+        for (const auto& [why, n] : f["skipped"].items()) {
+          skipped += (skipped.empty() ? "" : "; ") + n.dump() + " " + why;
+        }
+      }
+      if (f.contains("sampled_out")) {
+        skipped += (skipped.empty() ? "" : "; ") + f["sampled_out"].dump() + " sampled out";
+      }
+      auto str = [](const Json& o, const char* k) {
+        return o.contains(k) ? (o[k].is_string() ? o[k].get<std::string>() : o[k].dump())
+                             : std::string("-");
+      };
+      s += HtmlRow({name, str(src, "repo"), str(src, "revision"), str(src, "commit"),
+                    str(f, "path"), str(f, "sha256"), str(f, "rows"), str(f, "items"),
+                    skipped.empty() ? "-" : skipped});
+    }
+  }
+  return s + "</table></div>\n</section>\n";
+}
+
 std::string CiCell(const std::optional<Interval>& ci) {
   return ci ? "[" + Fixed(ci->lo, 4) + ", " + Fixed(ci->hi, 4) + "]" : "n/a";
 }
@@ -358,6 +390,8 @@ Result<Report> BuildReport(const std::vector<ScoreRecord>& records, const Report
   Report report;
   report.threshold = options.threshold;
   report.provenance = options.provenance;
+  report.sources = options.sources;
+  report.run = options.run;
   // The datasets in the requested order, then the rest by name.
   std::vector<std::string> order;
   for (const auto& name : options.dataset_order) {
@@ -423,6 +457,8 @@ std::string ResultsJson(const Report& report) {
                           {"tpr", Num(c.tpr)},
                           {"fpr", Num(c.fpr)}});
   }
+  if (report.run.is_object() && !report.run.empty()) j["run"] = report.run;
+  if (report.sources.is_object() && !report.sources.empty()) j["sources"] = report.sources;
   std::string out;
   WriteJson(j, 0, &out);
   return out + "\n";
@@ -465,6 +501,7 @@ std::string ReportHtml(const Report& report) {
        "data. 95% intervals in brackets: Wilson score intervals for TPR and FPR, bootstrap "
        "for F1.</p>\n";
   s += ProvenanceHtml(report.provenance);
+  s += SourcesHtml(report.sources);
   s += "<h2>Results</h2>\n<div class=\"table-wrap\" id=\"results\"><table>\n";
   s += HtmlRow({"Dataset", "N", "Unsafe", "Safe", "Unsafe recall (TPR)",
                 "Missed unsafe (FNR, ASR proxy)", "Over-refusal (FPR)", "Unsafe F1", "AUROC",
@@ -500,11 +537,16 @@ Status WriteReport(const Report& report, const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::IOError(dir + ": " + ec.message());
-  const std::pair<const char*, std::string> files[] = {
+  std::vector<std::pair<const char*, std::string>> files = {
       {"results.json", ResultsJson(report)},
       {"results.md", ResultsMarkdown(report)},
       {"report.html", ReportHtml(report)},
   };
+  if (report.sources.is_object() && !report.sources.empty()) {
+    std::string text;
+    WriteJson(report.sources, 0, &text);
+    files.push_back({"sources.json", text + "\n"});  // what `metrics` reads back
+  }
   for (const auto& [name, text] : files) {
     const std::string path = (std::filesystem::path(dir) / name).string();
     std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -57,6 +57,14 @@ struct ReportOptions {
   // What produced the scores, shown by report.html: an object of scalars or
   // objects of scalars (run.json, plus "date", "suite", ...); null: unknown.
   Json provenance;
+  // The run's record (run.json without its "data"), kept by results.json as
+  // "run": version, model and adapter revisions, constitution hash, compute.
+  Json run;
+  // Where each dataset's data came from: {name: {"repo"?, "revision"?,
+  // "commit"?, "files": [{"path", "sha256", "rows", "items", "skipped"}],
+  // "items"}}; results.json "sources", report.html's "Data sources", and
+  // sources.json (written beside them, read back by `ccguard metrics`).
+  Json sources;
 };
 
 struct DatasetResult {
@@ -71,6 +79,8 @@ struct Report {
   std::string sweep_dataset;            // a dataset name, or "all"
   std::vector<ThresholdChoice> sweep;
   Json provenance;  // ReportOptions::provenance
+  Json sources;     // ReportOptions::sources
+  Json run;         // ReportOptions::run
 };
 
 // Scores per dataset, items sorted by id; InvalidArgument on a repeated

@@ -92,9 +92,11 @@ Result<Table> FromParquet(std::unique_ptr<parquet::Reader> reader,
   return table;
 }
 
+}  // namespace
+
 // Whether the file at `path` starts with the Parquet magic (false if unreadable:
 // ReadInputFile reports that).
-bool LooksLikeParquet(const std::string& path) {
+bool IsParquetFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   char magic[4];
@@ -102,6 +104,8 @@ bool LooksLikeParquet(const std::string& path) {
   ::close(fd);
   return n == 4 && parquet::HasParquetMagic(std::string_view(magic, 4));
 }
+
+namespace {
 
 const Json* Find(const TableRow& row, std::string_view column) {
   auto it = row.fields.find(std::string(column));
@@ -140,7 +144,7 @@ Result<Table> ParseTable(std::string_view text, const std::string& what, TableFo
 
 Result<Table> ReadTable(const std::string& path, TableFormat format,
                         const std::vector<std::string>& columns) {
-  if (format == TableFormat::kParquet || (format == TableFormat::kAuto && LooksLikeParquet(path))) {
+  if (format == TableFormat::kParquet || (format == TableFormat::kAuto && IsParquetFile(path))) {
     CCG_ASSIGN_OR_RETURN(auto reader, parquet::Reader::Open(path));
     return FromParquet(std::move(reader), columns);
   }

@@ -59,6 +59,9 @@ Result<Table> ReadTable(const std::string& path, TableFormat format = TableForma
 // Parses already-read text (`what` names it in errors).
 Result<Table> ParseTable(std::string_view text, const std::string& what, TableFormat format);
 
+// True when the file at `path` starts with the Parquet magic bytes.
+bool IsParquetFile(const std::string& path);
+
 // "path:line" of a row.
 std::string Where(const Table& table, const TableRow& row);
 

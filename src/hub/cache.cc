@@ -75,8 +75,8 @@ Status CheckEtag(const std::string& etag) {
 
 }  // namespace
 
-std::string RepoFolderName(const std::string& repo) {
-  std::string out = "models--";
+std::string RepoFolderName(const std::string& repo, RepoType type) {
+  std::string out = std::string(RepoTypePlural(type)) + "--";
   for (char c : repo) {
     if (c == '/') {
       out += "--";
@@ -87,10 +87,11 @@ std::string RepoFolderName(const std::string& repo) {
   return out;
 }
 
-RepoCache::RepoCache(std::string cache_dir, std::string repo)
+RepoCache::RepoCache(std::string cache_dir, std::string repo, RepoType type)
     : cache_dir_(std::move(cache_dir)),
       repo_(std::move(repo)),
-      dir_((fs::path(cache_dir_) / RepoFolderName(repo_)).string()) {}
+      type_(type),
+      dir_((fs::path(cache_dir_) / RepoFolderName(repo_, type_)).string()) {}
 
 std::string RepoCache::BlobPath(const std::string& etag) const {
   return (fs::path(dir_) / "blobs" / etag).string();
@@ -149,7 +150,7 @@ bool RepoCache::HasBlob(const std::string& etag) const {
 Result<FileLock> RepoCache::LockBlob(const std::string& etag) const {
   CCG_RETURN_IF_ERROR(CheckEtag(etag));
   return FileLock::Acquire(
-      (fs::path(cache_dir_) / ".locks" / RepoFolderName(repo_) / (etag + ".lock")).string());
+      (fs::path(cache_dir_) / ".locks" / RepoFolderName(repo_, type_) / (etag + ".lock")).string());
 }
 
 Status RepoCache::CommitBlob(const std::string& incomplete, const std::string& etag) const {

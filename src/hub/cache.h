@@ -1,7 +1,7 @@
 // The Hugging Face hub cache, laid out exactly as huggingface_hub lays it out, so that a cache
 // filled by Python is used as is and one filled by ccguard is usable by Python:
 //
-//   <cache>/models--{org}--{name}/
+//   <cache>/models--{org}--{name}/     (datasets: datasets--{org}--{name}/, the same inside)
 //     refs/{revision}                  the commit the revision pointed at (no trailing newline)
 //     blobs/{etag}                     file contents, named by sha256 (LFS) or git blob sha1
 //     blobs/{etag}.incomplete          a download in progress (resumable; never looks complete)
@@ -16,18 +16,20 @@
 #include <string>
 
 #include "hub/file_lock.h"
+#include "hub/repo_ref.h"
 #include "util/status.h"
 
 namespace ccguard::hub {
 
-// "org/name" -> "models--org--name".
-std::string RepoFolderName(const std::string& repo);
+// "org/name" -> "models--org--name" (datasets: "datasets--org--name").
+std::string RepoFolderName(const std::string& repo, RepoType type = RepoType::kModel);
 
 class RepoCache {
  public:
-  RepoCache(std::string cache_dir, std::string repo);
+  RepoCache(std::string cache_dir, std::string repo, RepoType type = RepoType::kModel);
 
   const std::string& repo() const { return repo_; }
+  RepoType type() const { return type_; }
   // <cache>/models--org--name
   const std::string& dir() const { return dir_; }
   std::string BlobPath(const std::string& etag) const;
@@ -56,6 +58,7 @@ class RepoCache {
  private:
   std::string cache_dir_;
   std::string repo_;
+  RepoType type_;
   std::string dir_;
 };
 

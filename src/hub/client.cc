@@ -161,9 +161,13 @@ HubClient::HubClient(ClientOptions options) : options_(std::move(options)) {
   }
 }
 
+std::string HubClient::RepoPage(const std::string& repo, RepoType type) const {
+  return options_.endpoint + (type == RepoType::kDataset ? "/datasets/" : "/") + repo;
+}
+
 std::string HubClient::FileUrl(const std::string& repo, const std::string& revision,
-                               const std::string& file) const {
-  return options_.endpoint + "/" + repo + "/resolve/" + PercentEncode(revision, false) + "/" +
+                               const std::string& file, RepoType type) const {
+  return RepoPage(repo, type) + "/resolve/" + PercentEncode(revision, false) + "/" +
          PercentEncode(file, true);
 }
 
@@ -393,7 +397,8 @@ Status HubClient::Fetch(bool head, const std::string& url, bool cross_origin, bo
   }
 }
 
-Status HubClient::HttpError(const Reply& reply, const std::string& what, const std::string& repo) {
+Status HubClient::HttpError(const Reply& reply, const std::string& what, const std::string& repo,
+                            RepoType type) {
   const long s = reply.status;
   const std::string host = HostOf(reply.url);
   const std::string code = reply.Header("x-error-code");
@@ -421,8 +426,8 @@ Status HubClient::HttpError(const Reply& reply, const std::string& what, const s
   if (s == 403) {
     std::string msg = "access to " + subject + " is forbidden (HTTP 403 from " + host + ")" + said;
     if (code == "GatedRepo" || options_.token.empty()) {
-      msg += ": it is a gated repo: accept its conditions at " + options_.endpoint + "/" +
-             (repo.empty() ? std::string("<repo>") : repo) + " and ";
+      msg += ": it is a gated repo: accept its conditions at " +
+             (repo.empty() ? options_.endpoint + "/<repo>" : RepoPage(repo, type)) + " and ";
       msg += options_.token.empty() ? std::string(kTokenHint) : "use a token of that account";
     } else {
       msg += ": the token lacks the permission to read it";
@@ -451,13 +456,14 @@ Status HubClient::HttpError(const Reply& reply, const std::string& what, const s
                                                      " from " + host + " for " + what + said));
 }
 
-Result<RepoInfo> HubClient::GetRepoInfo(const std::string& repo, const std::string& revision) {
-  const std::string url =
-      options_.endpoint + "/api/models/" + repo + "/revision/" + PercentEncode(revision, false);
+Result<RepoInfo> HubClient::GetRepoInfo(const std::string& repo, const std::string& revision,
+                                        RepoType type) {
+  const std::string url = options_.endpoint + "/api/" + RepoTypePlural(type) + "/" + repo +
+                          "/revision/" + PercentEncode(revision, false);
   Reply r;
   CCG_RETURN_IF_ERROR(Fetch(false, url, true, true, nullptr, &r));
   const std::string what = "revision '" + revision + "' of '" + repo + "'";
-  if (r.status != 200) return HttpError(r, what, repo);
+  if (r.status != 200) return HttpError(r, what, repo, type);
   auto bad = [&](const std::string& why) {
     return Fail(Failure::kBadResponse,
                 Status::Corruption("unexpected answer from " + HostOf(url) + " about " + what +
@@ -482,12 +488,12 @@ Result<RepoInfo> HubClient::GetRepoInfo(const std::string& repo, const std::stri
 
 Result<FileMetadata> HubClient::GetFileMetadata(const std::string& repo,
                                                 const std::string& revision,
-                                                const std::string& file) {
+                                                const std::string& file, RepoType type) {
   Reply r;
-  CCG_RETURN_IF_ERROR(Fetch(true, FileUrl(repo, revision, file), false, true, nullptr, &r));
+  CCG_RETURN_IF_ERROR(Fetch(true, FileUrl(repo, revision, file, type), false, true, nullptr, &r));
   const std::string what = "file '" + file + "' of '" + repo + "' at revision '" + revision + "'";
   const bool redirect = r.status >= 300 && r.status < 400;
-  if (r.status != 200 && !redirect) return HttpError(r, what, repo);
+  if (r.status != 200 && !redirect) return HttpError(r, what, repo, type);
   FileMetadata m;
   m.commit = Lower(r.Header("x-repo-commit"));
   const std::string linked = r.Header("x-linked-etag");

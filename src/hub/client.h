@@ -1,6 +1,7 @@
 // A client for the Hugging Face hub's HTTP API (libcurl easy interface).
 //
 //   GET  {endpoint}/api/models/{repo}/revision/{revision}   -> {"sha": commit, "siblings": [...]}
+//        (datasets: /api/datasets/{repo}/..., and /datasets/{repo}/resolve/... below)
 //   HEAD {endpoint}/{repo}/resolve/{revision}/{file}        -> X-Repo-Commit, ETag, X-Linked-Etag,
 //                                                              X-Linked-Size (redirects to another
 //                                                              host are not followed: the hub's
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "hub/env.h"
+#include "hub/repo_ref.h"
 #include "util/status.h"
 
 namespace ccguard::hub {
@@ -80,9 +82,10 @@ class HubClient {
   const ClientOptions& options() const { return options_; }
   Failure last_failure() const { return last_failure_; }
 
-  Result<RepoInfo> GetRepoInfo(const std::string& repo, const std::string& revision);
+  Result<RepoInfo> GetRepoInfo(const std::string& repo, const std::string& revision,
+                               RepoType type = RepoType::kModel);
   Result<FileMetadata> GetFileMetadata(const std::string& repo, const std::string& revision,
-                                       const std::string& file);
+                                       const std::string& file, RepoType type = RepoType::kModel);
 
   // GETs `url` and appends its bytes to `path` (created if missing). When `path` already holds
   // N > 0 bytes the request carries "Range: bytes=N-": a 206 answer is appended, a 200 answer
@@ -92,9 +95,12 @@ class HubClient {
   Status Download(const std::string& url, const std::string& path, const std::string& what,
                   const TransferProgress& progress);
 
-  // {endpoint}/{repo}/resolve/{revision}/{file}, revision and file percent-encoded.
-  std::string FileUrl(const std::string& repo, const std::string& revision,
-                      const std::string& file) const;
+  // {endpoint}/{repo}/resolve/{revision}/{file} ({endpoint}/datasets/{repo}/... for datasets),
+  // revision and file percent-encoded.
+  std::string FileUrl(const std::string& repo, const std::string& revision, const std::string& file,
+                      RepoType type = RepoType::kModel) const;
+  // The repo's page: {endpoint}/{repo} or {endpoint}/datasets/{repo}.
+  std::string RepoPage(const std::string& repo, RepoType type) const;
 
  private:
   struct Reply;
@@ -103,7 +109,8 @@ class HubClient {
                   Reply* reply);
   Status Fetch(bool head, const std::string& url, bool cross_origin, bool metadata, Sink* sink,
                Reply* reply);
-  Status HttpError(const Reply& reply, const std::string& what, const std::string& repo);
+  Status HttpError(const Reply& reply, const std::string& what, const std::string& repo,
+                   RepoType type = RepoType::kModel);
   Status Fail(Failure kind, Status status);
 
   ClientOptions options_;

@@ -91,7 +91,8 @@ Result<FetchedFile> FetchFile(HubClient& client, const RepoCache& cache, const s
   }
   if (cache.HasFile(commit, file)) return out;
   const std::string what = cache.repo() + "/" + file;
-  CCG_ASSIGN_OR_RETURN(FileMetadata m, client.GetFileMetadata(cache.repo(), commit, file));
+  CCG_ASSIGN_OR_RETURN(FileMetadata m,
+                       client.GetFileMetadata(cache.repo(), commit, file, cache.type()));
   if (!m.commit.empty() && m.commit != commit) {
     return Status::Corruption("the hub answered commit " + m.commit + " for " + what +
                               " requested at commit " + commit);
@@ -109,8 +110,9 @@ Result<FetchedFile> FetchFile(HubClient& client, const RepoCache& cache, const s
     }
     while (true) {
       if (m.size < 0 || FileSize(incomplete) < m.size) {
-        Status s = DownloadWithRetries(client, client.FileUrl(cache.repo(), commit, file),
-                                       incomplete, what, file, m.size, o);
+        Status s =
+            DownloadWithRetries(client, client.FileUrl(cache.repo(), commit, file, cache.type()),
+                                incomplete, what, file, m.size, o);
         if (!s.ok()) return s.WithContext("downloading " + what);
         out.downloaded = true;
       }

@@ -1,6 +1,10 @@
 #include "hub/repo_ref.h"
 
 namespace ccguard::hub {
+
+const char* RepoTypePlural(RepoType type) {
+  return type == RepoType::kDataset ? "datasets" : "models";
+}
 namespace {
 
 bool IsNameChar(char c) {

@@ -13,6 +13,13 @@
 
 namespace ccguard::hub {
 
+// Models live at {endpoint}/{repo}, datasets at {endpoint}/datasets/{repo}; their cache folders
+// are models--org--name and datasets--org--name.
+enum class RepoType { kModel, kDataset };
+
+// "models" or "datasets": the hub's URL segment of the type.
+const char* RepoTypePlural(RepoType type);
+
 struct RepoRef {
   std::string repo;               // "org/name"
   std::string revision = "main";  // branch, tag or 40-hex commit

@@ -1,5 +1,8 @@
 #include "hub/resolve.h"
 
+#include <fnmatch.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <set>
@@ -151,6 +154,131 @@ Result<std::string> Pull(const std::string& repo_ref, const ResolveOptions& o) {
   if (s.offline) return OfflineSnapshot(cache, r, s);
   HubClient client = MakeClient(s);
   return DownloadSnapshot(client, cache, r, o);
+}
+
+namespace {
+
+bool IsGlob(const std::string& p) { return p.find_first_of("*?[") != std::string::npos; }
+
+// The files among `have` that `patterns` name; NotFound for a pattern without a match.
+Result<std::vector<std::string>> MatchPatterns(const std::vector<std::string>& have,
+                                               const std::vector<std::string>& patterns,
+                                               const std::string& where) {
+  std::set<std::string> out;
+  for (const auto& p : patterns) {
+    size_t n = 0;
+    for (const auto& f : have) {
+      if (IsGlob(p) ? ::fnmatch(p.c_str(), f.c_str(), FNM_PATHNAME) == 0 : f == p) {
+        out.insert(f);
+        ++n;
+      }
+    }
+    if (n == 0) {
+      std::string some;
+      for (size_t i = 0; i < have.size() && i < 12; ++i) some += (i ? ", " : "") + have[i];
+      if (have.size() > 12) some += ", ... (" + std::to_string(have.size()) + " files)";
+      return Status::NotFound(where + " has no file " + (IsGlob(p) ? "matching '" : "'") + p + "'" +
+                              (have.empty() ? "" : " (it has: " + some + ")"));
+    }
+  }
+  return std::vector<std::string>(out.begin(), out.end());
+}
+
+// Files under a cached snapshot, as repo paths (regular files and links to them).
+std::vector<std::string> SnapshotFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (fs::is_regular_file(it->path(), ec)) {
+      out.push_back(fs::relative(it->path(), dir, ec).generic_string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<DatasetFiles> DatasetFromCache(const RepoCache& cache, const std::string& revision,
+                                      const std::vector<std::string>& patterns) {
+  CCG_ASSIGN_OR_RETURN(std::string commit, cache.ReadRef(revision));
+  const std::string dir = cache.SnapshotDir(commit);
+  DatasetFiles d;
+  d.repo = cache.repo();
+  d.revision = revision;
+  d.commit = commit;
+  d.from_cache_only = true;
+  CCG_ASSIGN_OR_RETURN(d.files,
+                       MatchPatterns(SnapshotFiles(dir), patterns, "the cached snapshot " + dir));
+  for (const auto& f : d.files) d.paths.push_back(cache.SnapshotFile(commit, f));
+  return d;
+}
+
+}  // namespace
+
+Result<DatasetFiles> ResolveDatasetFiles(const std::string& repo, const std::string& revision,
+                                         const std::vector<std::string>& patterns,
+                                         const ResolveOptions& o) {
+  CCG_ASSIGN_OR_RETURN(RepoRef r, ParseRepoRef(repo + "@" + revision));
+  if (patterns.empty()) return Status::InvalidArgument("dataset '" + repo + "': no file named");
+  for (const auto& p : patterns) {
+    if (!IsSafeRelativePath(p)) {
+      return Status::InvalidArgument("dataset '" + repo + "': the path '" + p +
+                                     "' leaves the repo");
+    }
+  }
+  const Settings s = Effective(o);
+  RepoCache cache(s.cache_dir, r.repo, RepoType::kDataset);
+  const std::string name = "dataset '" + RefName(r) + "'";
+  if (s.offline) {
+    auto d = DatasetFromCache(cache, r.revision, patterns);
+    if (d.ok()) return d;
+    return Status::NotFound(
+        name + " is not in the Hugging Face cache (" + s.cache_dir +
+        ") and offline mode (HF_HUB_OFFLINE) forbids downloading it: " + d.status().message());
+  }
+  if (IsCommitHash(r.revision)) {
+    if (auto d = DatasetFromCache(cache, r.revision, patterns); d.ok()) return d;
+  }
+  HubClient client = MakeClient(s);
+  auto fetched = [&]() -> Result<DatasetFiles> {
+    CCG_ASSIGN_OR_RETURN(RepoInfo info, client.GetRepoInfo(r.repo, r.revision, RepoType::kDataset));
+    DatasetFiles d;
+    d.repo = r.repo;
+    d.revision = r.revision;
+    d.commit = info.commit;
+    std::vector<std::string> have = info.files;
+    std::sort(have.begin(), have.end());
+    CCG_ASSIGN_OR_RETURN(d.files, MatchPatterns(have, patterns, name));
+    FetchOptions fo;
+    if (o.progress) {
+      const bool tty = StderrIsTerminal();
+      fo.progress = [&r, tty](const std::string& file, int64_t size) {
+        return std::make_unique<ProgressBar>(r.repo + "/" + file, size, tty);
+      };
+    }
+    for (const auto& f : d.files) {
+      CCG_ASSIGN_OR_RETURN(FetchedFile got, FetchFile(client, cache, info.commit, f, fo));
+      d.paths.push_back(got.path);
+    }
+    CCG_RETURN_IF_ERROR(cache.WriteRef(r.revision, info.commit));
+    return d;
+  }();
+  if (fetched.ok()) return fetched;
+  const Failure f = client.last_failure();
+  if (f == Failure::kNetwork || f == Failure::kServer || f == Failure::kInterrupted) {
+    if (auto cached = DatasetFromCache(cache, r.revision, patterns); cached.ok()) {
+      Warn(o, fetched.status().message() + "; using the cached snapshot " + cached->commit +
+                  " of " + name);
+      return cached;
+    }
+  }
+  if (f == Failure::kDenied) {
+    return fetched.status().WithContext(
+        name + " is gated or private: accept its conditions at " +
+        client.RepoPage(r.repo, RepoType::kDataset) +
+        " with a Hugging Face account and give ccguard that account's token (HF_TOKEN)");
+  }
+  return fetched.status().WithContext(name);
 }
 
 }  // namespace ccguard::hub

@@ -21,6 +21,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "util/status.h"
 
@@ -37,5 +38,25 @@ struct ResolveOptions {
 
 Result<std::string> ResolveModelRef(const std::string& ref, const ResolveOptions& opts = {});
 Result<std::string> Pull(const std::string& repo_ref, const ResolveOptions& opts = {});
+
+// Files of a dataset repo, fetched into the cache (datasets--org--name/, the layout above).
+struct DatasetFiles {
+  std::string repo, revision;
+  std::string commit;              // what the revision resolved to
+  std::vector<std::string> files;  // repo paths, sorted
+  std::vector<std::string> paths;  // the same files in the cache snapshot
+  bool from_cache_only = false;    // no network was used
+};
+
+// Resolves `patterns` (repo paths, or globs where '*', '?' and '[...]' do not cross '/') at
+// `revision` (a branch, tag, commit, or "refs/convert/parquet" for the hub's Parquet conversion)
+// of the dataset `repo`, downloading what the cache lacks, as ResolveModelRef does for models:
+// offline mode and a cached commit use the cache alone; an unreachable hub falls back to a
+// cached snapshot holding matches for every pattern (with a warning). Errors: a pattern that
+// matches no file (NotFound, listing files the repo has), a gated or private dataset (naming its
+// page and HF_TOKEN), those of ResolveModelRef.
+Result<DatasetFiles> ResolveDatasetFiles(const std::string& repo, const std::string& revision,
+                                         const std::vector<std::string>& patterns,
+                                         const ResolveOptions& opts = {});
 
 }  // namespace ccguard::hub
