@@ -191,7 +191,7 @@ std::vector<std::string> SnapshotFiles(const std::string& dir) {
   for (auto it = fs::recursive_directory_iterator(dir, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (fs::is_regular_file(it->path(), ec)) {
-      out.push_back(fs::relative(it->path(), dir, ec).generic_string());
+      out.push_back(it->path().lexically_relative(dir).generic_string());
     }
   }
   std::sort(out.begin(), out.end());
