@@ -229,6 +229,14 @@ TEST(DatasetSamplesTest, WildGuardTestParquetEqualsItsConversion) {
     auto jsonl = MustRead(kind, "wildguardtest/wildguard_test.jsonl.gz", &b);
     ASSERT_EQ(parquet.size(), jsonl.size()) << kind;
     EXPECT_EQ(a.Summary(), b.Summary());
+    EXPECT_EQ(a.rows, 1035u);  // shared/data/README.md's counts
+    if (std::string(kind) == "wildguardtest") {
+      ExpectCounts(parquet, 1019, 452, 567);
+      EXPECT_EQ(a.skipped["null prompt_harm_label"], 16u);
+    } else {
+      ExpectCounts(parquet, 1024, 169, 855);
+      EXPECT_EQ(a.skipped["null response_harm_label"], 11u);
+    }
     for (size_t i = 0; i < parquet.size(); ++i) {
       EXPECT_EQ(parquet[i].id, jsonl[i].id);
       EXPECT_EQ(parquet[i].prompt, jsonl[i].prompt);
