@@ -83,6 +83,22 @@ TEST(ParquetReaderTest, EveryVersionAndCodecReadsWhatDuckDbReads) {
   }
 }
 
+// hyparquet-writer, an encoding chosen per column (DELTA_BYTE_ARRAY and RLE
+// booleans, which DuckDB does not write), 2 KB pages, three row groups; the
+// expected rows are DuckDB's reading of the same file.
+TEST(ParquetReaderTest, HyparquetEncodingsReadAsDuckDbReadsThem) {
+  auto rows = ReadAll((kData / "parquet" / "hyparquet_encodings.parquet").string(), {});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  const std::vector<Json> expected =
+      JsonLines(Slurp(kData / "parquet" / "hyparquet_encodings.expected.jsonl"));
+  ASSERT_EQ(expected.size(), 1500u);
+  ASSERT_EQ(rows->size(), expected.size());
+  for (size_t i = 0; i < rows->size(); ++i) {
+    ASSERT_EQ((*rows)[i], expected[i]) << "row " << i << "\nread:     " << (*rows)[i].dump()
+                                       << "\nexpected: " << expected[i].dump();
+  }
+}
+
 TEST(ParquetReaderTest, DescribesColumnTypes) {
   auto r = Reader::Open((kData / "parquet" / "types_v2_zstd.parquet").string());
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -1,10 +1,12 @@
-// Writes tests/data/parquet/: Parquet files from an independent writer
-// (DuckDB, @duckdb/node-api) and, for each, the rows DuckDB reads back from
+// Writes tests/data/parquet/: Parquet files from independent writers
+// (DuckDB, @duckdb/node-api; hyparquet-writer for the encodings DuckDB does
+// not write: DELTA_BYTE_ARRAY, RLE booleans) and, for each, the rows DuckDB reads back from
 // the same file, rendered the way ccguard's reader renders them (dates and
 // timestamps as ISO 8601 strings, decimals as strings). The files are
 // committed; rerun this only to regenerate them:
 //   cd tests/e2e/js && npm ci && node make_parquet_testdata.mjs
 import {DuckDBInstance} from '@duckdb/node-api';
+import {parquetWriteFile} from 'hyparquet-writer';
 import {writeFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import path from 'node:path';
@@ -79,6 +81,35 @@ writeFileSync(nested.replace(/\.parquet$/, '.expected.jsonl'),
 // A file with no rows (one empty row group or none).
 const empty = path.join(out, 'empty.parquet');
 await c.run(`COPY (SELECT 'x' AS text, 1 AS n WHERE false) TO '${empty}' (FORMAT parquet)`);
+
+// hyparquet-writer with an encoding chosen per column, small pages and row
+// groups; DuckDB reads the expected rows back from the same file.
+const hyp = path.join(out, 'hyparquet_encodings.parquet');
+const n = 1500;
+const words = ['guard', 'guardian', 'guarded', 'policy', 'policies', 'police', 'safe', 'safety'];
+const col = (f) => Array.from({length: n}, (_, i) => f(i));
+await parquetWriteFile({
+  filename: hyp,
+  columnData: [
+    {name: 'id', data: col((i) => i), type: 'INT32', encoding: 'DELTA_BINARY_PACKED'},
+    {name: 'prefixed', data: col((i) => (i % 17 === 0 ? null : words[i % 8] + '-' + (i * 7919 % 1000))),
+     type: 'STRING', encoding: 'DELTA_BYTE_ARRAY'},
+    {name: 'flag', data: col((i) => (i % 13 === 0 ? null : (i * 31) % 7 < 3)), type: 'BOOLEAN',
+     encoding: 'RLE'},
+    {name: 'lengths', data: col((i) => 'ü'.repeat(i % 5) + String(i)), type: 'STRING',
+     encoding: 'DELTA_LENGTH_BYTE_ARRAY'},
+    {name: 'ratio', data: col((i) => i / 8 - 40), type: 'DOUBLE', encoding: 'BYTE_STREAM_SPLIT'},
+    {name: 'word', data: col((i) => words[(i * 5) % 8]), type: 'STRING', encoding: 'RLE_DICTIONARY'},
+  ],
+  pageSize: 2048,
+  rowGroupSize: 700,
+});
+writeFileSync(hyp.replace(/\.parquet$/, '.expected.jsonl'),
+  (await rows(`SELECT to_json(t)::VARCHAR FROM read_parquet('${hyp}') t`)).map((r) => r[0]).join('\n') + '\n');
+const hypEnc = await rows(`SELECT DISTINCT path_in_schema, encodings FROM parquet_metadata('${hyp}') ORDER BY 1`);
+const hypGroups = await rows(`SELECT count(DISTINCT row_group_id) FROM parquet_metadata('${hyp}')`);
+report.push(`hyparquet_encodings.parquet (hyparquet-writer): ${hypGroups[0][0]} row groups; ` +
+  hypEnc.map((e) => `${e[0]}=${e[1]}`).join(' '));
 
 writeFileSync(path.join(out, 'ENCODINGS.txt'),
   `What DuckDB ${(await rows('SELECT version()'))[0][0]} wrote (make_parquet_testdata.mjs):\n` +
