@@ -25,6 +25,7 @@ fi
 # The clients' npm packages, pinned by tests/e2e/js/package-lock.json.
 js="$(dirname "$0")/../tests/e2e/js"
 if [ ! -d "$js/node_modules/openai" ] || [ ! -d "$js/node_modules/playwright-core" ] ||
-   [ ! -d "$js/node_modules/@duckdb/node-api" ]; then
+   [ ! -d "$js/node_modules/@duckdb/node-api" ] || [ ! -d "$js/node_modules/hyparquet-writer" ] ||
+   [ ! -d "$js/node_modules/kubernetes-models" ]; then
   (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -205,10 +205,11 @@ int main(int argc, char** argv) {
   cal->add_option("--constitution", c_in, "Constitution to copy (default: the embedded one)");
   cal->add_option("--write-constitution", c_out, "Write the constitution with this threshold");
 
-  std::string pull_ref;
+  std::vector<std::string> pull_refs;
   auto* pull = app.add_subcommand(
       "pull", "Download a model or adapter from the Hugging Face hub into its cache");
-  pull->add_option("repo", pull_ref, "Repo id with an optional @revision (branch, tag, commit)")
+  pull->add_option("repo", pull_refs,
+                   "Repo ids, each with an optional @revision (branch, tag, commit)")
       ->required();
 
   std::shared_ptr<ccguard::cli::ServeFlags> serve_flags;
@@ -238,7 +239,12 @@ int main(int argc, char** argv) {
   auto dispatch = [&]() -> int {
     if (serve->parsed()) return ccguard::cli::RunServe(*serve_flags);
     if (bench->parsed()) return ccguard::cli::RunBenchCommand(*bench_flags);
-    if (pull->parsed()) return ccguard::cli::RunPull(pull_ref);
+    if (pull->parsed()) {
+      for (const auto& ref : pull_refs) {
+        if (int rc = ccguard::cli::RunPull(ref); rc != 0) return rc;
+      }
+      return 0;
+    }
     if (ev->parsed()) return ccguard::cli::RunEval(eval_flags);
     if (met->parsed()) return ccguard::cli::RunMetrics(m_scores, m_out, m_threshold, m_sweep);
     if (cal->parsed()) return ccguard::cli::RunCalibrate(c_scores, c_fpr, c_on, c_in, c_out);

@@ -190,7 +190,9 @@ class HubTest(unittest.TestCase):
         p = self.run_ccguard(["pull", "tiny/base"])
         snapshot = os.path.join(self.cache, "models--tiny--base", "snapshots", BASE_COMMIT)
         self.assertEqual(p.stdout.decode().strip().splitlines()[-1], snapshot)
-        self.run_ccguard(["pull", "tiny/adapter@main"])
+        p = self.run_ccguard(["pull", "tiny/base", "tiny/adapter@main"])  # several at once
+        self.assertEqual(p.stdout.decode().split(), [snapshot, os.path.join(
+            self.cache, "models--tiny--adapter", "snapshots", ADAPTER_COMMIT)])
         self.check_layout("tiny/base", BASE_COMMIT, BASE)
         self.check_layout("tiny/adapter", ADAPTER_COMMIT, ADAPTER)
         self.assertFalse(any("README" in e[2] or ".bin" in e[2] for e in self.hub.log))
