@@ -8,7 +8,8 @@ pkgs=(build-essential cmake pkg-config xz-utils git
       clang libclang-rt-14-dev  # the libFuzzer targets (the "fuzz" preset)
       libdnnl-dev  # oneDNN: only tools/gemm_bench, the GEMM comparison of docs/performance.md
       chromium  # the report's browser test (tests/e2e/report_browser_test.py)
-      slurm-wlm munge)  # the local Slurm cluster of tests/e2e/slurm_test.py
+      slurm-wlm munge  # the local Slurm cluster of tests/e2e/slurm_test.py
+      debootstrap)  # the container's runtime root filesystem (tests/e2e/rootfs_test.py)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
