@@ -391,9 +391,8 @@ int RunEval(const EvalFlags& f) {
       if (!more.empty()) {
         // Ids are per file (often line numbers): qualify them with the file.
         // (a Hub file by its repo path: per-subject folders reuse file names)
-        const std::string stem = source.contains("repo")
-                                     ? source["files"][fi].get<std::string>()
-                                     : fs::path(path).filename().string();
+        const std::string stem = source.contains("repo") ? source["files"][fi].get<std::string>()
+                                                         : fs::path(path).filename().string();
         for (auto& it : *r) it.id = stem + ":" + it.id;
       }
       part.insert(part.end(), r->begin(), r->end());
