@@ -43,7 +43,8 @@ class K8sManifestsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.files = sorted(os.path.join(K8S, f) for f in os.listdir(K8S) if f.endswith(".yaml"))
-        rc, cls.docs, err = validate(*cls.files)
+        cls.gpu_file = os.path.join(K8S, "gpu", "deployment.yaml")
+        rc, cls.docs, err = validate(*cls.files, cls.gpu_file)
         cls.rc, cls.err = rc, err
         # The documents themselves, as JSON, for the checks below.
         p = subprocess.run(["node", "-e", """
@@ -56,6 +57,12 @@ class K8sManifestsTest(unittest.TestCase):
                            capture_output=True, timeout=60, cwd=JS)
         assert p.returncode == 0, p.stderr.decode()
         cls.objs = {o["kind"]: o for o in json.loads(p.stdout)}
+        p = subprocess.run(["node", "-e", """
+            const {parse} = require('yaml');
+            console.log(JSON.stringify(parse(require('fs').readFileSync(process.argv[1], 'utf8'))));""",
+                            cls.gpu_file], capture_output=True, timeout=60, cwd=JS)
+        assert p.returncode == 0, p.stderr.decode()
+        cls.gpu = json.loads(p.stdout)
         cls.tmp = tempfile.mkdtemp(prefix="ccguard_k8s_")
 
     @classmethod
@@ -65,7 +72,7 @@ class K8sManifestsTest(unittest.TestCase):
     def test_every_manifest_validates(self):
         self.assertEqual(self.rc, 0, self.docs)
         self.assertEqual(sorted(d["kind"] for d in self.docs),
-                         ["ConfigMap", "Deployment", "HorizontalPodAutoscaler",
+                         ["ConfigMap", "Deployment", "Deployment", "HorizontalPodAutoscaler",
                           "PersistentVolumeClaim", "PodDisruptionBudget", "Service"])
         for d in self.docs:
             self.assertEqual(d["errors"], [], d)
@@ -121,6 +128,23 @@ class K8sManifestsTest(unittest.TestCase):
         pause = int(main["lifecycle"]["preStop"]["exec"]["command"][1])
         self.assertGreater(dep["terminationGracePeriodSeconds"],
                            config["request_timeout_ms"] / 1000 + pause)
+
+    def test_gpu_variant(self):
+        spec = self.gpu["spec"]["template"]["spec"]
+        main = spec["containers"][0]
+        self.assertEqual(main["resources"]["limits"]["nvidia.com/gpu"], 1)
+        self.assertEqual(main["args"][-2:], ["--device", "cuda"])
+        cpu = self.objs["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+        self.assertEqual(main["readinessProbe"], cpu["readinessProbe"])
+        self.assertEqual(self.gpu["spec"]["selector"], self.objs["Deployment"]["spec"]["selector"])
+        config = json.loads(self.objs["ConfigMap"]["data"]["config.json"])
+        path = os.path.join(self.tmp, "config-gpu.json")
+        with open(path, "w") as f:
+            json.dump(config, f)
+        p = subprocess.run([BIN, "serve", "--config", path, "--device", "cuda", "--print-config"],
+                           capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        self.assertEqual(json.loads(p.stdout)["device"], "cuda")
 
     def test_probes_and_autoscaler_metric_exist_in_a_running_server(self):
         config, dep, main = self.serve_config()
