@@ -15,16 +15,18 @@ dataset's error without a token, and the Hub's refs/convert/parquet revision.
 import csv
 import gzip
 import hashlib
-import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import unittest
 import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stand_in_hub  # noqa: E402
+from stand_in_hub import git_blob_sha1  # noqa: E402
 
 BIN, FIX = sys.argv[1], sys.argv[2]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -34,10 +36,6 @@ MODEL = ["--model", os.path.join(FIX, "tiny-a", "base"),
          "--adapter", os.path.join(FIX, "tiny-a", "adapter"), "--threads", "2"]
 ORBENCH_COMMIT = "e36d8b80e81837c8a8f264bbb2a49f1b32c7e272"  # the pin in the built-in suite
 TOKEN = "hf_stand_in_token"
-
-
-def git_blob_sha1(data):
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def read(path):
@@ -79,30 +77,7 @@ class DatasetHub:
                     self.blobs[hashlib.sha256(data).hexdigest()] = data
         hub = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def send(self, status, headers, body=b"", length=None):
-                self.send_response(status)
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body) if length is None else length))
-                self.send_header("Connection", "close")
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(body)
-                self.close_connection = True
-
-            def error(self, status, code, msg):
-                headers = [("X-Error-Message", msg)] + ([("X-Error-Code", code)] if code else [])
-                self.send(status, headers, json.dumps({"error": msg}).encode())
-
-            def do_HEAD(self):
-                self.do_GET()
-
+        class Handler(stand_in_hub.Handler):
             def do_GET(self):
                 server = "cdn" if self.server is hub.cdn else "hub"
                 path = self.path.split("?")[0]
@@ -148,30 +123,15 @@ class DatasetHub:
                 if name not in files:
                     return self.error(404, "EntryNotFound", "Entry not found")
                 data = files[name]
-                headers = [("X-Repo-Commit", commit)]
-                if not name.endswith((".parquet", ".gz")):
-                    return self.send(200, headers + [("ETag", '"%s"' % git_blob_sha1(data))], data)
-                sha = hashlib.sha256(data).hexdigest()
-                host, port = hub.cdn.server_address[:2]
-                headers += [("ETag", '"%s"' % git_blob_sha1(b"pointer " + sha.encode())),
-                            ("X-Linked-Etag", '"%s"' % sha), ("X-Linked-Size", str(len(data))),
-                            ("Location", "http://%s:%d/cdn/%s?X-Amz-Expires=3600"
-                             % (host, port, sha))]
-                return self.send(302, headers, b"Found")
+                if name.endswith((".parquet", ".gz")):
+                    return self.lfs_redirect(commit, data, hub.cdn)
+                return self.send(200, [("X-Repo-Commit", commit),
+                                       ("ETag", '"%s"' % git_blob_sha1(data))], data)
 
-        self.hub = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        try:
-            self.cdn = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Handler)
-        except OSError:
-            self.cdn = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        for s in (self.hub, self.cdn):
-            threading.Thread(target=s.serve_forever, daemon=True).start()
-        self.endpoint = "http://127.0.0.1:%d" % self.hub.server_address[1]
+        self.hub, self.cdn, self.endpoint = stand_in_hub.start(Handler)
 
     def stop(self):
-        for s in (self.hub, self.cdn):
-            s.shutdown()
-            s.server_close()
+        stand_in_hub.stop(self.hub, self.cdn)
 
 
 class EvalHubTest(unittest.TestCase):

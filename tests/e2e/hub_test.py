@@ -9,25 +9,23 @@ checks `ccguard pull`, on-demand downloads by `classify`, the cache layout that 
 reads, offline use of the cache, and the error messages for unknown and private repos.
 """
 import hashlib
-import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stand_in_hub  # noqa: E402
+from stand_in_hub import git_blob_sha1  # noqa: E402
 
 BIN, FIX = sys.argv[1], sys.argv[2]
 BASE = os.path.join(FIX, "tiny-a", "base")
 ADAPTER = os.path.join(FIX, "tiny-a", "adapter")
 BASE_COMMIT = "1" * 40
 ADAPTER_COMMIT = "2" * 40
-
-
-def git_blob_sha1(data):
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def load_repo(folder, commit):
@@ -52,32 +50,7 @@ class StandInHub:
                       for r in self.repos.values() for d, lfs in r["files"].values() if lfs}
         hub = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def send(self, status, headers, body=b""):
-                self.send_response(status)
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Connection", "close")
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(body)
-                self.close_connection = True
-
-            def error(self, status, code, msg):
-                headers = [("X-Error-Message", msg), ("Content-Type", "application/json")]
-                if code:
-                    headers.append(("X-Error-Code", code))
-                self.send(status, headers, json.dumps({"error": msg}).encode())
-
-            def do_HEAD(self):
-                self.do_GET()
-
+        class Handler(stand_in_hub.Handler):
             def do_GET(self):
                 server = "cdn" if self.server is hub.cdn else "hub"
                 hub.log.append((server, self.command, self.path,
@@ -111,32 +84,17 @@ class StandInHub:
                 if name not in repo["files"]:
                     return self.error(404, "EntryNotFound", "Entry not found")
                 data, lfs = repo["files"][name]
-                headers = [("X-Repo-Commit", repo["commit"])]
-                if not lfs:
-                    return self.send(200, headers + [("ETag", '"%s"' % git_blob_sha1(data))], data)
-                sha = hashlib.sha256(data).hexdigest()
-                cdn_host, cdn_port = hub.cdn.server_address[:2]
-                headers += [("ETag", '"%s"' % git_blob_sha1(b"pointer " + sha.encode())),
-                            ("X-Linked-Etag", '"%s"' % sha), ("X-Linked-Size", str(len(data))),
-                            ("Location", "http://%s:%d/cdn/%s?X-Amz-Expires=3600"
-                             % (cdn_host, cdn_port, sha))]
-                return self.send(302, headers, b"Found")
+                if lfs:
+                    return self.lfs_redirect(repo["commit"], data, hub.cdn)
+                return self.send(200, [("X-Repo-Commit", repo["commit"]),
+                                       ("ETag", '"%s"' % git_blob_sha1(data))], data)
 
-        self.hub = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        try:
-            self.cdn = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Handler)
-        except OSError:
-            self.cdn = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        for s in (self.hub, self.cdn):
-            threading.Thread(target=s.serve_forever, daemon=True).start()
-        self.endpoint = "http://127.0.0.1:%d" % self.hub.server_address[1]
+        self.hub, self.cdn, self.endpoint = stand_in_hub.start(Handler)
 
     def stop(self):
         if self.hub.socket.fileno() < 0:
             return
-        for s in (self.hub, self.cdn):
-            s.shutdown()
-            s.server_close()
+        stand_in_hub.stop(self.hub, self.cdn)
 
 
 def has_pull():
