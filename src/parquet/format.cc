@@ -22,6 +22,14 @@ struct Seen {
   }
 };
 
+// Stores a successful read into *out (a field of the struct being parsed).
+template <typename T, typename U>
+Status Set(Result<T> r, U* out) {
+  if (!r.ok()) return r.status();
+  *out = std::move(*r);
+  return Status::Ok();
+}
+
 template <typename E>
 Result<E> ReadEnum(ThriftReader& r, uint8_t type) {
   CCG_ASSIGN_OR_RETURN(int32_t v, r.ReadI32(type));
@@ -43,31 +51,16 @@ Status ReadLogicalType(ThriftReader& r, LogicalType* lt) {
       switch (id) {
         case LogicalType::kTime:
         case LogicalType::kTimestamp:
-          if (f == 1) {
-            CCG_ASSIGN_OR_RETURN(lt->utc, r.ReadBool(ft));
-            return Status::Ok();
-          }
+          if (f == 1) return Set(r.ReadBool(ft), &lt->utc);
           if (f == 2 && ft == kTStruct) return ReadTimeUnit(r, &lt->unit);
           break;
         case LogicalType::kDecimal:
-          if (f == 1) {
-            CCG_ASSIGN_OR_RETURN(lt->scale, r.ReadI32(ft));
-            return Status::Ok();
-          }
-          if (f == 2) {
-            CCG_ASSIGN_OR_RETURN(lt->precision, r.ReadI32(ft));
-            return Status::Ok();
-          }
+          if (f == 1) return Set(r.ReadI32(ft), &lt->scale);
+          if (f == 2) return Set(r.ReadI32(ft), &lt->precision);
           break;
         case LogicalType::kInteger:
-          if (f == 1) {
-            CCG_ASSIGN_OR_RETURN(lt->bit_width, r.ReadI32(ft));
-            return Status::Ok();
-          }
-          if (f == 2) {
-            CCG_ASSIGN_OR_RETURN(lt->is_signed, r.ReadBool(ft));
-            return Status::Ok();
-          }
+          if (f == 1) return Set(r.ReadI32(ft), &lt->bit_width);
+          if (f == 2) return Set(r.ReadBool(ft), &lt->is_signed);
           break;
         default:
           break;
@@ -82,38 +75,22 @@ Status ReadSchemaElement(ThriftReader& r, SchemaElement* e) {
   CCG_RETURN_IF_ERROR(r.ReadStruct([&](int16_t id, uint8_t t) -> Status {
     seen.Set(id);
     switch (id) {
-      case 1: {
-        CCG_ASSIGN_OR_RETURN(e->type, ReadEnum<PhysicalType>(r, t));
-        return Status::Ok();
-      }
-      case 2: {
-        CCG_ASSIGN_OR_RETURN(e->type_length, r.ReadI32(t));
-        return Status::Ok();
-      }
-      case 3: {
-        CCG_ASSIGN_OR_RETURN(e->repetition, ReadEnum<Repetition>(r, t));
-        return Status::Ok();
-      }
-      case 4: {
-        CCG_ASSIGN_OR_RETURN(e->name, r.ReadBinary(t));
-        return Status::Ok();
-      }
-      case 5: {
-        CCG_ASSIGN_OR_RETURN(e->num_children, r.ReadI32(t));
-        return Status::Ok();
-      }
-      case 6: {
-        CCG_ASSIGN_OR_RETURN(e->converted_type, r.ReadI32(t));
-        return Status::Ok();
-      }
-      case 7: {
-        CCG_ASSIGN_OR_RETURN(e->scale, r.ReadI32(t));
-        return Status::Ok();
-      }
-      case 8: {
-        CCG_ASSIGN_OR_RETURN(e->precision, r.ReadI32(t));
-        return Status::Ok();
-      }
+      case 1:
+        return Set(ReadEnum<PhysicalType>(r, t), &e->type);
+      case 2:
+        return Set(r.ReadI32(t), &e->type_length);
+      case 3:
+        return Set(ReadEnum<Repetition>(r, t), &e->repetition);
+      case 4:
+        return Set(r.ReadBinary(t), &e->name);
+      case 5:
+        return Set(r.ReadI32(t), &e->num_children);
+      case 6:
+        return Set(r.ReadI32(t), &e->converted_type);
+      case 7:
+        return Set(r.ReadI32(t), &e->scale);
+      case 8:
+        return Set(r.ReadI32(t), &e->precision);
       case 10:
         if (t == kTStruct) return ReadLogicalType(r, &e->logical);
         break;
@@ -132,10 +109,8 @@ Status ReadColumnMetaData(ThriftReader& r, ColumnMetaData* m) {
   CCG_RETURN_IF_ERROR(r.ReadStruct([&](int16_t id, uint8_t t) -> Status {
     seen.Set(id);
     switch (id) {
-      case 1: {
-        CCG_ASSIGN_OR_RETURN(m->type, ReadEnum<PhysicalType>(r, t));
-        return Status::Ok();
-      }
+      case 1:
+        return Set(ReadEnum<PhysicalType>(r, t), &m->type);
       case 2:
         return r.ReadList(t, [&](uint8_t et) -> Status {
           CCG_ASSIGN_OR_RETURN(Encoding e, ReadEnum<Encoding>(r, et));
@@ -148,30 +123,18 @@ Status ReadColumnMetaData(ThriftReader& r, ColumnMetaData* m) {
           m->path_in_schema.push_back(std::move(s));
           return Status::Ok();
         });
-      case 4: {
-        CCG_ASSIGN_OR_RETURN(m->codec, ReadEnum<Codec>(r, t));
-        return Status::Ok();
-      }
-      case 5: {
-        CCG_ASSIGN_OR_RETURN(m->num_values, r.ReadI64(t));
-        return Status::Ok();
-      }
-      case 6: {
-        CCG_ASSIGN_OR_RETURN(m->total_uncompressed_size, r.ReadI64(t));
-        return Status::Ok();
-      }
-      case 7: {
-        CCG_ASSIGN_OR_RETURN(m->total_compressed_size, r.ReadI64(t));
-        return Status::Ok();
-      }
-      case 9: {
-        CCG_ASSIGN_OR_RETURN(m->data_page_offset, r.ReadI64(t));
-        return Status::Ok();
-      }
-      case 11: {
-        CCG_ASSIGN_OR_RETURN(m->dictionary_page_offset, r.ReadI64(t));
-        return Status::Ok();
-      }
+      case 4:
+        return Set(ReadEnum<Codec>(r, t), &m->codec);
+      case 5:
+        return Set(r.ReadI64(t), &m->num_values);
+      case 6:
+        return Set(r.ReadI64(t), &m->total_uncompressed_size);
+      case 7:
+        return Set(r.ReadI64(t), &m->total_compressed_size);
+      case 9:
+        return Set(r.ReadI64(t), &m->data_page_offset);
+      case 11:
+        return Set(r.ReadI64(t), &m->dictionary_page_offset);
       default:
         return r.Skip(t);
     }
@@ -189,14 +152,10 @@ Status ReadColumnChunk(ThriftReader& r, ColumnChunk* c) {
   CCG_RETURN_IF_ERROR(r.ReadStruct([&](int16_t id, uint8_t t) -> Status {
     seen.Set(id);
     switch (id) {
-      case 1: {
-        CCG_ASSIGN_OR_RETURN(c->file_path, r.ReadBinary(t));
-        return Status::Ok();
-      }
-      case 2: {
-        CCG_ASSIGN_OR_RETURN(c->file_offset, r.ReadI64(t));
-        return Status::Ok();
-      }
+      case 1:
+        return Set(r.ReadBinary(t), &c->file_path);
+      case 2:
+        return Set(r.ReadI64(t), &c->file_offset);
       case 3:
         if (t != kTStruct) break;
         c->meta_data.emplace();
@@ -224,14 +183,10 @@ Status ReadRowGroup(ThriftReader& r, RowGroup* g) {
           g->columns.emplace_back();
           return ReadColumnChunk(r, &g->columns.back());
         });
-      case 2: {
-        CCG_ASSIGN_OR_RETURN(g->total_byte_size, r.ReadI64(t));
-        return Status::Ok();
-      }
-      case 3: {
-        CCG_ASSIGN_OR_RETURN(g->num_rows, r.ReadI64(t));
-        return Status::Ok();
-      }
+      case 2:
+        return Set(r.ReadI64(t), &g->total_byte_size);
+      case 3:
+        return Set(r.ReadI64(t), &g->num_rows);
       default:
         return r.Skip(t);
     }
@@ -250,20 +205,16 @@ Result<FileMetaData> ParseFileMetaData(const uint8_t* data, size_t size) {
   CCG_RETURN_IF_ERROR(r.ReadStruct([&](int16_t id, uint8_t t) -> Status {
     seen.Set(id);
     switch (id) {
-      case 1: {
-        CCG_ASSIGN_OR_RETURN(m.version, r.ReadI32(t));
-        return Status::Ok();
-      }
+      case 1:
+        return Set(r.ReadI32(t), &m.version);
       case 2:
         return r.ReadList(t, [&](uint8_t et) -> Status {
           if (et != kTStruct) return Status::Corruption("FileMetaData.schema is not a struct list");
           m.schema.emplace_back();
           return ReadSchemaElement(r, &m.schema.back());
         });
-      case 3: {
-        CCG_ASSIGN_OR_RETURN(m.num_rows, r.ReadI64(t));
-        return Status::Ok();
-      }
+      case 3:
+        return Set(r.ReadI64(t), &m.num_rows);
       case 4:
         return r.ReadList(t, [&](uint8_t et) -> Status {
           if (et != kTStruct) {
@@ -277,23 +228,15 @@ Result<FileMetaData> ParseFileMetaData(const uint8_t* data, size_t size) {
           if (et != kTStruct) return r.Skip(et);
           KeyValue kv;
           CCG_RETURN_IF_ERROR(r.ReadStruct([&](int16_t f, uint8_t ft) -> Status {
-            if (f == 1) {
-              CCG_ASSIGN_OR_RETURN(kv.key, r.ReadBinary(ft));
-              return Status::Ok();
-            }
-            if (f == 2) {
-              CCG_ASSIGN_OR_RETURN(kv.value, r.ReadBinary(ft));
-              return Status::Ok();
-            }
+            if (f == 1) return Set(r.ReadBinary(ft), &kv.key);
+            if (f == 2) return Set(r.ReadBinary(ft), &kv.value);
             return r.Skip(ft);
           }));
           m.key_value_metadata.push_back(std::move(kv));
           return Status::Ok();
         });
-      case 6: {
-        CCG_ASSIGN_OR_RETURN(m.created_by, r.ReadBinary(t));
-        return Status::Ok();
-      }
+      case 6:
+        return Set(r.ReadBinary(t), &m.created_by);
       default:
         return r.Skip(t);
     }
@@ -310,18 +253,12 @@ Result<PageHeader> ParsePageHeader(const uint8_t* data, size_t size, size_t* hea
   CCG_RETURN_IF_ERROR(r.ReadStruct([&](int16_t id, uint8_t t) -> Status {
     seen.Set(id);
     switch (id) {
-      case 1: {
-        CCG_ASSIGN_OR_RETURN(h.type, ReadEnum<PageType>(r, t));
-        return Status::Ok();
-      }
-      case 2: {
-        CCG_ASSIGN_OR_RETURN(h.uncompressed_page_size, r.ReadI32(t));
-        return Status::Ok();
-      }
-      case 3: {
-        CCG_ASSIGN_OR_RETURN(h.compressed_page_size, r.ReadI32(t));
-        return Status::Ok();
-      }
+      case 1:
+        return Set(ReadEnum<PageType>(r, t), &h.type);
+      case 2:
+        return Set(r.ReadI32(t), &h.uncompressed_page_size);
+      case 3:
+        return Set(r.ReadI32(t), &h.compressed_page_size);
       case 5: {
         if (t != kTStruct) break;
         DataPageHeader d;
@@ -329,22 +266,14 @@ Result<PageHeader> ParsePageHeader(const uint8_t* data, size_t size, size_t* hea
         CCG_RETURN_IF_ERROR(r.ReadStruct([&](int16_t f, uint8_t ft) -> Status {
           s.Set(f);
           switch (f) {
-            case 1: {
-              CCG_ASSIGN_OR_RETURN(d.num_values, r.ReadI32(ft));
-              return Status::Ok();
-            }
-            case 2: {
-              CCG_ASSIGN_OR_RETURN(d.encoding, ReadEnum<Encoding>(r, ft));
-              return Status::Ok();
-            }
-            case 3: {
-              CCG_ASSIGN_OR_RETURN(d.definition_level_encoding, ReadEnum<Encoding>(r, ft));
-              return Status::Ok();
-            }
-            case 4: {
-              CCG_ASSIGN_OR_RETURN(d.repetition_level_encoding, ReadEnum<Encoding>(r, ft));
-              return Status::Ok();
-            }
+            case 1:
+              return Set(r.ReadI32(ft), &d.num_values);
+            case 2:
+              return Set(ReadEnum<Encoding>(r, ft), &d.encoding);
+            case 3:
+              return Set(ReadEnum<Encoding>(r, ft), &d.definition_level_encoding);
+            case 4:
+              return Set(ReadEnum<Encoding>(r, ft), &d.repetition_level_encoding);
             default:
               return r.Skip(ft);
           }
@@ -359,14 +288,8 @@ Result<PageHeader> ParsePageHeader(const uint8_t* data, size_t size, size_t* hea
         Seen s;
         CCG_RETURN_IF_ERROR(r.ReadStruct([&](int16_t f, uint8_t ft) -> Status {
           s.Set(f);
-          if (f == 1) {
-            CCG_ASSIGN_OR_RETURN(d.num_values, r.ReadI32(ft));
-            return Status::Ok();
-          }
-          if (f == 2) {
-            CCG_ASSIGN_OR_RETURN(d.encoding, ReadEnum<Encoding>(r, ft));
-            return Status::Ok();
-          }
+          if (f == 1) return Set(r.ReadI32(ft), &d.num_values);
+          if (f == 2) return Set(ReadEnum<Encoding>(r, ft), &d.encoding);
           return r.Skip(ft);
         }));
         CCG_RETURN_IF_ERROR(s.Require({1, 2}, "DictionaryPageHeader"));
@@ -380,34 +303,20 @@ Result<PageHeader> ParsePageHeader(const uint8_t* data, size_t size, size_t* hea
         CCG_RETURN_IF_ERROR(r.ReadStruct([&](int16_t f, uint8_t ft) -> Status {
           s.Set(f);
           switch (f) {
-            case 1: {
-              CCG_ASSIGN_OR_RETURN(d.num_values, r.ReadI32(ft));
-              return Status::Ok();
-            }
-            case 2: {
-              CCG_ASSIGN_OR_RETURN(d.num_nulls, r.ReadI32(ft));
-              return Status::Ok();
-            }
-            case 3: {
-              CCG_ASSIGN_OR_RETURN(d.num_rows, r.ReadI32(ft));
-              return Status::Ok();
-            }
-            case 4: {
-              CCG_ASSIGN_OR_RETURN(d.encoding, ReadEnum<Encoding>(r, ft));
-              return Status::Ok();
-            }
-            case 5: {
-              CCG_ASSIGN_OR_RETURN(d.definition_levels_byte_length, r.ReadI32(ft));
-              return Status::Ok();
-            }
-            case 6: {
-              CCG_ASSIGN_OR_RETURN(d.repetition_levels_byte_length, r.ReadI32(ft));
-              return Status::Ok();
-            }
-            case 7: {
-              CCG_ASSIGN_OR_RETURN(d.is_compressed, r.ReadBool(ft));
-              return Status::Ok();
-            }
+            case 1:
+              return Set(r.ReadI32(ft), &d.num_values);
+            case 2:
+              return Set(r.ReadI32(ft), &d.num_nulls);
+            case 3:
+              return Set(r.ReadI32(ft), &d.num_rows);
+            case 4:
+              return Set(ReadEnum<Encoding>(r, ft), &d.encoding);
+            case 5:
+              return Set(r.ReadI32(ft), &d.definition_levels_byte_length);
+            case 6:
+              return Set(r.ReadI32(ft), &d.repetition_levels_byte_length);
+            case 7:
+              return Set(r.ReadBool(ft), &d.is_compressed);
             default:
               return r.Skip(ft);
           }

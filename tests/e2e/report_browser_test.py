@@ -86,7 +86,8 @@ class ReportInChromiumTest(unittest.TestCase):
             self.assertLessEqual(w, self.dom["inner_width"])
 
     def test_suite_order_and_provenance(self):
-        self.assertEqual(self.dom["section_titles"], ["Provenance", "xstest", LONG, "aegis2-prompt"])
+        self.assertEqual(self.dom["section_titles"],
+                         ["Provenance", "Data sources", "xstest", LONG, "aegis2-prompt"])
         rows = self.dom["provenance_rows"]
         with open(os.path.join(self.out, "run.json")) as f:
             run = json.load(f)
