@@ -30,6 +30,7 @@
 #include "eval/table.h"
 #include "scoring/item.h"
 #include "scoring/run_identity.h"
+#include "util/digest.h"
 #include "util/progress.h"
 
 namespace ccguard::cli {
@@ -109,7 +110,7 @@ int RunBulkScore(const ModelFlags& flags, const BulkScoreFlags& bulk, int batch_
   Json identity = ScoringIdentity(*classifier, inputs);
   identity["inputs"] = Json::array();
   for (const auto& f : *files) {
-    auto digest = Sha256HexOfFile(f);
+    auto digest = Sha256File(f);
     if (!digest.ok()) {
       PrintError(digest.status());
       return 1;

@@ -25,6 +25,7 @@
 #include "eval/scores.h"
 #include "hub/resolve.h"
 #include "scoring/run_identity.h"
+#include "util/digest.h"
 #include "util/json_file.h"
 #include "util/mapped_file.h"
 #include "util/progress.h"
@@ -290,7 +291,7 @@ Result<Suite> ReadSuite(const std::string& arg, std::optional<size_t> max_per_da
 Json RunIdentity(const EvalFlags& f, const std::string& suite_text, const Classifier& c,
                  const IdentityInputs& in, const Json& sources) {
   Json j = ScoringIdentity(c, in);
-  j["suite_sha256"] = Sha256HexOf(suite_text);
+  j["suite_sha256"] = Sha256Hex(suite_text);
   j["data"] = sources;  // commits and file hashes: a moved branch is another run
   j["max_per_dataset"] = f.max_per_dataset ? Json(*f.max_per_dataset) : Json();
   return j;
@@ -374,7 +375,7 @@ int RunEval(const EvalFlags& f) {
         PrintError(r.status().WithContext("dataset '" + spec.name + "'"));
         return 1;
       }
-      auto digest = Sha256HexOfFile(path);
+      auto digest = Sha256File(path);
       if (!digest.ok()) {
         PrintError(digest.status());
         return 1;

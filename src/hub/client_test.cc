@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "hub/digest.h"
 #include "hub/fake_hub.h"
+#include "util/digest.h"
 #include "util/mapped_file.h"
 
 namespace ccguard::hub {

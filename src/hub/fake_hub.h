@@ -33,7 +33,7 @@
 #include <utility>
 #include <vector>
 
-#include "hub/digest.h"
+#include "util/digest.h"
 #include "util/json_file.h"
 #include "util/mapped_file.h"
 

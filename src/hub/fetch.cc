@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <thread>
 
-#include "hub/digest.h"
 #include "hub/repo_ref.h"
+#include "util/digest.h"
 
 namespace ccguard::hub {
 namespace {

@@ -9,8 +9,8 @@
 #include <fstream>
 
 #include "hub/cache.h"
-#include "hub/digest.h"
 #include "hub/fake_hub.h"
+#include "util/digest.h"
 #include "util/mapped_file.h"
 
 namespace ccguard::hub {

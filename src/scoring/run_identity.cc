@@ -1,12 +1,12 @@
 #include "scoring/run_identity.h"
 
-#include <openssl/evp.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <vector>
+
+#include "util/digest.h"
 
 namespace ccguard {
 namespace {
@@ -59,45 +59,9 @@ bool FirstDifference(const Json& a, const Json& b, const std::string& prefix, st
   return true;
 }
 
-// Lower-case hex of a digest.
-std::string Hex(const unsigned char* md, unsigned int n) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < n; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
-}
-
 }  // namespace
 
 const char* CcguardVersion() { return CCGUARD_VERSION; }
-
-Result<std::string> Sha256HexOfFile(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return Status::IOError(path + ": " + std::strerror(errno));
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 20);
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) EVP_DigestUpdate(ctx, buf.data(), n);
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  if (failed) return Status::IOError(path + ": read failed");
-  return Hex(md, len);
-}
-
-std::string Sha256HexOf(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
-  return Hex(md, n);
-}
 
 std::optional<std::string> SnapshotRevision(const std::string& dir) {
   if (dir.empty()) return std::nullopt;
@@ -121,7 +85,7 @@ Json ScoringIdentity(const Classifier& c, const IdentityInputs& in) {
   return {{"ccguard_version", CcguardVersion()},
           {"model", Ref(in.model_dir)},
           {"adapter", in.adapter_dir.empty() ? Json() : Ref(in.adapter_dir)},
-          {"constitution", {{"name", con.name()}, {"sha256", Sha256HexOf(con.json().dump())}}},
+          {"constitution", {{"name", con.name()}, {"sha256", Sha256Hex(con.json().dump())}}},
           {"compute", o.compute},
           {"device", o.device},
           {"backend", engine.model().backend_name()},

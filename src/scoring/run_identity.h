@@ -54,9 +54,4 @@ Status CheckSameIdentity(const Json& recorded, const Json& current, const std::s
 // This build's version ("0.1.0").
 const char* CcguardVersion();
 
-// Lower-case hex SHA-256 of `data`.
-std::string Sha256HexOf(std::string_view data);
-// The same of a file's bytes, read in chunks; IOError naming it.
-Result<std::string> Sha256HexOfFile(const std::string& path);
-
 }  // namespace ccguard

@@ -74,10 +74,5 @@ TEST(RunIdentityTest, TheChosenSettingIsNamedBeforeWhatFollowsFromIt) {
   EXPECT_NE(s.message().find("with compute \"bf16\""), std::string::npos) << s.message();
 }
 
-TEST(RunIdentityTest, Sha256) {
-  EXPECT_EQ(Sha256HexOf(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(Sha256HexOf("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-}
-
 }  // namespace
 }  // namespace ccguard

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "server/sha256.h"
+#include "util/digest.h"
 #include "util/status.h"
 
 namespace ccguard::server {

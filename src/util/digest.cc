@@ -1,14 +1,15 @@
-#include "hub/digest.h"
+#include "util/digest.h"
 
 #include <openssl/evp.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
 
-namespace ccguard::hub {
+namespace ccguard {
 namespace {
 
 struct CtxDeleter {
@@ -87,7 +88,20 @@ std::string DigestString(const EVP_MD* md, std::string_view prefix, std::string_
 
 }  // namespace
 
-std::string Sha256Hex(std::string_view data) { return DigestString(EVP_sha256(), "", data); }
+Sha256Digest Sha256(std::string_view data) {
+  Sha256Digest d{};
+  unsigned int n = 0;
+  if (EVP_Digest(data.data(), data.size(), d.data(), &n, EVP_sha256(), nullptr) != 1 ||
+      n != d.size()) {
+    std::abort();
+  }
+  return d;
+}
+
+std::string Sha256Hex(std::string_view data) {
+  const Sha256Digest d = Sha256(data);
+  return Hex(d.data(), static_cast<unsigned>(d.size()));
+}
 
 std::string GitBlobSha1Hex(std::string_view data) {
   return DigestString(EVP_sha1(), GitHeader(data.size()), data);
@@ -101,4 +115,4 @@ Result<std::string> GitBlobSha1File(const std::string& path) {
   return DigestFile(EVP_sha1(), path, true);
 }
 
-}  // namespace ccguard::hub
+}  // namespace ccguard
