@@ -14,11 +14,11 @@
 #include <thread>
 #include <vector>
 
-#include "bench/random_model.h"
 #include "bench/stats.h"
 #include "bench/stream_bench.h"
+#include "model/decoder_model.h"
 #include "model/lora.h"
-#include "model/qwen3_model.h"
+#include "model/random_model.h"
 #include "prompt/constitution.h"
 #include "scoring/classifier.h"
 #include "tokenizer/tokenizer.h"
@@ -80,7 +80,7 @@ std::string Gb(double bytes) {
 
 // Floating-point operations of one forward pass over `t` new tokens after
 // `past` cached ones, with the LM head on the last token only.
-double ForwardFlops(const Qwen3Config& c, int64_t t, int64_t past = 0) {
+double ForwardFlops(const ModelConfig& c, int64_t t, int64_t past = 0) {
   const double h = static_cast<double>(c.hidden_size), i = static_cast<double>(c.intermediate_size);
   const double q = static_cast<double>(c.q_dim()), kv = static_cast<double>(c.kv_dim());
   const double linear =
@@ -196,7 +196,7 @@ struct PrefillResult {
 
 Result<std::vector<PrefillResult>> RunPrefill(Engine& engine, const std::vector<int64_t>& lengths,
                                               int repeats, int threads) {
-  Qwen3Model& model = engine.model();
+  DecoderModel& model = engine.model();
   std::mt19937 rng(7);
   std::uniform_int_distribution<int32_t> id(0, 150000);
   std::vector<PrefillResult> out;
@@ -236,7 +236,7 @@ Result<std::vector<PrefillResult>> RunPrefill(Engine& engine, const std::vector<
 // One forward pass over `seqs` fresh sequences of `tokens` random tokens each
 // (throughput of large batches, the GPU's regime), median over repeats.
 Result<PrefillResult> RunBatchPrefill(Engine& engine, int seqs, int64_t tokens, int repeats) {
-  Qwen3Model& model = engine.model();
+  DecoderModel& model = engine.model();
   std::mt19937 rng(11);
   std::uniform_int_distribution<int32_t> id(0, 150000);
   std::vector<std::vector<int32_t>> ids(static_cast<size_t>(seqs),
@@ -307,7 +307,7 @@ Result<ClassifyRun> ScoreAll(Classifier& cl, const std::vector<Item>& items) {
 // tokens, label statistics from the last logits). Saves loading the model twice.
 Result<ClassifyRun> ScoreAllUncached(Classifier& cl, const std::vector<Item>& items) {
   Engine& engine = cl.engine();
-  Qwen3Model& model = engine.model();
+  DecoderModel& model = engine.model();
   const int64_t budget = engine.options().max_batch_tokens;
   const auto t0 = Clock::now();
   const double c0 = CpuSeconds();
@@ -371,7 +371,7 @@ Result<std::vector<double>> ScoreWith(const std::string& model_dir, const LoraAd
   mo.threads = o.threads;
   mo.compute = compute;
   mo.device = o.device;
-  CCG_ASSIGN_OR_RETURN(auto model, Qwen3Model::Load(model_dir, adapter, mo));
+  CCG_ASSIGN_OR_RETURN(auto model, DecoderModel::Load(model_dir, adapter, mo));
   size_t common = seqs[0].size() - 1;
   for (const auto& s : seqs) {
     size_t i = 0;
@@ -465,7 +465,7 @@ Status Run(BenchOptions o) {
   auto t0 = Clock::now();
   CCG_ASSIGN_OR_RETURN(auto cl, MakeClassifier(o, model_dir, adapter_dir, constitution_path));
   const double load_s = Seconds(t0);
-  Qwen3Model& model = cl->engine().model();
+  DecoderModel& model = cl->engine().model();
   const std::string backend = model.backend_name();
   const size_t weight_bytes = model.weight_bytes();
   const int threads = o.threads > 0 ? o.threads : UsableCpus();

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/random_model.h"
+#include "model/random_model.h"
 #include "scoring/classifier.h"
 #include "scoring/session.h"
 

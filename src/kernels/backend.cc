@@ -70,8 +70,16 @@ void Backend::Embed(const Matrix& table, const int32_t* ids, int64_t n, float* o
   for (int64_t t = 0; t < n; ++t) GetRow(table, ids[t], out + t * table.cols);
 }
 
-void Backend::Add(float* x, const float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] += y[i];
+void Backend::Add(float* x, const float* y, int64_t n, float alpha) {
+  if (alpha == 1.f) {
+    for (int64_t i = 0; i < n; ++i) x[i] += y[i];
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) x[i] += alpha * y[i];
+}
+
+void Backend::Scale(float* x, int64_t n, float alpha) {
+  for (int64_t i = 0; i < n; ++i) x[i] *= alpha;
 }
 
 Status Backend::LabelStats(const float* logits, int64_t rows, int64_t vocab,

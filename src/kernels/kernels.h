@@ -19,6 +19,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -27,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/rope.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
 #include "weights/dtype.h"
@@ -82,6 +84,12 @@ struct AttentionShape {
   int64_t n_heads = 0;
   int64_t n_kv_heads = 0;
   int64_t head_dim = 0;
+  // The factor on q·k before the softmax; 0 means 1/sqrt(head_dim) (Granite
+  // sets its attention_multiplier here).
+  float scale = 0.f;
+  float softmax_scale() const {
+    return scale != 0.f ? scale : 1.f / std::sqrt(static_cast<float>(head_dim));
+  }
 };
 
 // What an allocation of backend memory holds (for the memory statistics).
@@ -171,9 +179,10 @@ class Backend : public Memory {
                        float* out) = 0;
 
   // Rotary embedding, NeoX/HF "rotate_half" layout, in place on
-  // x[t, h, head_dim] for t < tokens, h < heads, at positions[t].
+  // x[t, h, head_dim] for t < tokens, h < heads, at positions[t], with the
+  // frequencies RopeInvFreq(rope, i, head_dim) (kernels/rope.h).
   virtual void Rope(float* x, int64_t tokens, int64_t heads, int64_t head_dim,
-                    const int64_t* positions, double theta) = 0;
+                    const int64_t* positions, const RopeSpec& rope) = 0;
 
   // out[i] = silu(gate[i]) * up[i]. out may alias gate.
   virtual void SiluMul(const float* gate, const float* up, int64_t n, float* out) = 0;
@@ -196,8 +205,12 @@ class Backend : public Memory {
   // must lie in [0, table.rows).
   virtual void Embed(const Matrix& table, const int32_t* ids, int64_t n, float* out);
 
-  // x[i] += y[i] for i < n. x and y may not overlap.
-  virtual void Add(float* x, const float* y, int64_t n);
+  // x[i] += alpha * y[i] for i < n (alpha 1: exactly x[i] + y[i]). x and y
+  // may not overlap.
+  virtual void Add(float* x, const float* y, int64_t n, float alpha);
+
+  // x[i] *= alpha for i < n.
+  virtual void Scale(float* x, int64_t n, float alpha);
 
   // The label read-out of the last positions: for r < rows, out[r * (n + 1)
   // + j] = logits[r, ids[j]] (j < n = ids.size()) and out[r * (n + 1) + n] =

@@ -5,7 +5,7 @@
 // with ranks that agree. What cannot be applied exactly (DoRA, trained biases,
 // modules_to_save weights, embedding LoRA, pickled weights) is refused with a
 // message naming the field or tensor. Shapes against the base model are
-// checked when the adapter is bound to a model (see Qwen3Model::Load).
+// checked when the adapter is bound to a model (see DecoderModel::Load).
 #pragma once
 
 #include <map>

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "model/qwen3_model.h"
+#include "model/decoder_model.h"
 #include "weights/safetensors_writer.h"
 
 namespace ccguard {
@@ -183,7 +183,7 @@ TEST(LoraTest, RefusesAdapterForAnotherBaseModel) {
   auto a =
       LoraAdapter::Open(MakeAdapter("other_hidden", j, QPair(0, 8, /*in=*/2048, /*out=*/2048)));
   ASSERT_TRUE(a.ok()) << a.status().ToString();
-  auto m = Qwen3Model::Load(kFix + "/tiny-a/base", a->get());
+  auto m = DecoderModel::Load(kFix + "/tiny-a/base", a->get());
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.status().message().find("model.layers.0.self_attn.q_proj"), std::string::npos)
       << m.status().message();
@@ -191,7 +191,7 @@ TEST(LoraTest, RefusesAdapterForAnotherBaseModel) {
 
   a = LoraAdapter::Open(MakeAdapter("other_layers", j, QPair(27, 8)));
   ASSERT_TRUE(a.ok());
-  m = Qwen3Model::Load(kFix + "/tiny-a/base", a->get());
+  m = DecoderModel::Load(kFix + "/tiny-a/base", a->get());
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.status().message().find("model.layers.27.self_attn.q_proj"), std::string::npos)
       << m.status().message();

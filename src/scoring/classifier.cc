@@ -161,7 +161,7 @@ Status Classifier::EnsurePrefix() {
   ex_b.response = "B";
   CCG_ASSIGN_OR_RETURN(std::vector<int32_t> in_ids, lcp_of(in_a, in_b));
   CCG_ASSIGN_OR_RETURN(std::vector<int32_t> ex_ids, lcp_of(ex_a, ex_b));
-  Qwen3Model& m = engine_->model();
+  DecoderModel& m = engine_->model();
   auto in_cache = m.NewCache();
   if (!in_ids.empty()) {
     SequenceInput s{in_ids, in_cache.get()};

@@ -28,7 +28,7 @@ Result<std::shared_ptr<Engine>> Engine::Create(const EngineOptions& o) {
   mo.backend = o.backend;
   mo.device = o.device;
   mo.max_batch_tokens = e->options_.max_batch_tokens;
-  CCG_ASSIGN_OR_RETURN(e->model_, Qwen3Model::Load(o.model_dir, adapter.get(), mo));
+  CCG_ASSIGN_OR_RETURN(e->model_, DecoderModel::Load(o.model_dir, adapter.get(), mo));
   e->warnings_ = e->model_->warnings();
   if (e->tokenizer_->vocab_size() > e->model_->config().vocab_size) {
     return Status::InvalidArgument(

@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "model/qwen3_model.h"
+#include "model/decoder_model.h"
 #include "prompt/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
@@ -56,7 +56,7 @@ class Engine {
   const EngineOptions& options() const { return options_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const ChatTemplate& chat_template() const { return *chat_template_; }
-  Qwen3Model& model() { return *model_; }
+  DecoderModel& model() { return *model_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
 
   // Renders `messages` with the chat template and tokenizes the result, the
@@ -69,7 +69,7 @@ class Engine {
   // sequence's last-token logits.
   Status Forward(std::span<SequenceInput> batch, std::vector<std::vector<float>>* logits);
   // Runs the model and returns, per sequence, the logits of `label_ids` and
-  // the log-sum-exp of its last position (Qwen3Model::ForwardLabels); may
+  // the log-sum-exp of its last position (DecoderModel::ForwardLabels); may
   // share its pass with concurrent calls (see above). Thread-safe; the
   // caches of concurrent calls must be distinct.
   Status ForwardLabels(std::span<SequenceInput> batch, const std::vector<int32_t>& label_ids,
@@ -101,7 +101,7 @@ class Engine {
   EngineOptions options_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<ChatTemplate> chat_template_;
-  std::unique_ptr<Qwen3Model> model_;
+  std::unique_ptr<DecoderModel> model_;
   std::vector<std::string> warnings_;
   mutable std::mutex mu_;  // guards everything below
   std::condition_variable cv_;

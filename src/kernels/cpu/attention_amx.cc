@@ -56,7 +56,7 @@ void AmxAttentionBlock(const float* q, const int64_t* positions, int64_t t0, int
   RowState* st = reinterpret_cast<RowState*>(acc + kRows * hd);
   int64_t* pos = reinterpret_cast<int64_t*>(st + kRows);
 
-  const float scale = 1.f / std::sqrt(static_cast<float>(hd));
+  const float scale = s.softmax_scale();
   int64_t max_pos = -1;
   for (int64_t r = 0; r < kRows; ++r) {
     uint16_t* qr = qb + r * hd;

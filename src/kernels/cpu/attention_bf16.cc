@@ -178,7 +178,7 @@ void Avx512Bf16AttentionBlock(const float* q, const int64_t* positions, int64_t 
   RowState* st = reinterpret_cast<RowState*>(acc + kRows * hd);
   int64_t* pos = reinterpret_cast<int64_t*>(st + kRows);
 
-  const float scale = 1.f / std::sqrt(static_cast<float>(hd));
+  const float scale = s.softmax_scale();
   int64_t max_pos = -1;
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t t = t0 + r / group, h = kvh * group + r % group;

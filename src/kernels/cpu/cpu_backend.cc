@@ -90,13 +90,12 @@ class CpuBackend final : public Backend {
   }
 
   void Rope(float* x, int64_t tokens, int64_t heads, int64_t head_dim, const int64_t* positions,
-            double theta) override {
+            const RopeSpec& rope) override {
     const int64_t half = head_dim / 2;
     std::vector<float> cs(static_cast<size_t>(half)), sn(static_cast<size_t>(half));
     for (int64_t t = 0; t < tokens; ++t) {
       for (int64_t i = 0; i < half; ++i) {
-        const double inv_freq =
-            1.0 / std::pow(theta, static_cast<double>(2 * i) / static_cast<double>(head_dim));
+        const double inv_freq = RopeInvFreq(rope, i, head_dim);
         const double angle = static_cast<double>(positions[t]) * inv_freq;
         cs[i] = static_cast<float>(std::cos(angle));
         sn[i] = static_cast<float>(std::sin(angle));
@@ -124,7 +123,7 @@ class CpuBackend final : public Backend {
                  float* out) override {
     const int64_t hd = s.head_dim, kv_dim = s.n_kv_heads * hd, q_dim = s.n_heads * hd;
     const int64_t group = s.n_heads / s.n_kv_heads;
-    const float scale = 1.f / std::sqrt(static_cast<float>(hd));
+    const float scale = s.softmax_scale();
     int64_t total = 0;
     for (const auto& seg : segments) total += seg.len;
     pool_->ParallelFor(static_cast<size_t>(tokens * s.n_heads), [&](size_t w0, size_t w1) {

@@ -69,7 +69,7 @@ class FastBackend final : public Backend {
   void RmsNorm(const float* x, const float* weight, int64_t rows, int64_t dim, float eps,
                float* out) override;
   void Rope(float* x, int64_t tokens, int64_t heads, int64_t head_dim, const int64_t* positions,
-            double theta) override;
+            const RopeSpec& rope) override;
   void SiluMul(const float* gate, const float* up, int64_t n, float* out) override;
   void Attention(const float* q, int64_t tokens, const int64_t* positions,
                  const std::vector<KvSegment>& segments, const AttentionShape& shape,
@@ -140,7 +140,7 @@ class FastBackend final : public Backend {
   std::vector<uint16_t> kv_tiles_;
   // RoPE: cos/sin of position p at rope_[p * head_dim + i] (cos) and + half (sin).
   std::vector<float> rope_;
-  double rope_theta_ = 0;
+  RopeSpec rope_spec_{};
   int64_t rope_dim_ = 0;
 };
 
@@ -354,13 +354,13 @@ void FastBackend::RmsNorm(const float* x, const float* weight, int64_t rows, int
 }
 
 void FastBackend::Rope(float* x, int64_t tokens, int64_t heads, int64_t head_dim,
-                       const int64_t* positions, double theta) {
+                       const int64_t* positions, const RopeSpec& rope) {
   const int64_t half = head_dim / 2;
   int64_t max_pos = -1;
   for (int64_t t = 0; t < tokens; ++t) max_pos = std::max(max_pos, positions[t]);
-  if (theta != rope_theta_ || head_dim != rope_dim_) {
+  if (!(rope == rope_spec_) || head_dim != rope_dim_) {
     rope_.clear();
-    rope_theta_ = theta;
+    rope_spec_ = rope;
     rope_dim_ = head_dim;
   }
   const int64_t have = static_cast<int64_t>(rope_.size()) / head_dim;
@@ -370,9 +370,7 @@ void FastBackend::Rope(float* x, int64_t tokens, int64_t heads, int64_t head_dim
     rope_.resize(static_cast<size_t>(want * head_dim));
     for (int64_t p = have; p < want; ++p) {
       for (int64_t i = 0; i < half; ++i) {
-        const double inv_freq =
-            1.0 / std::pow(theta, static_cast<double>(2 * i) / static_cast<double>(head_dim));
-        const double angle = static_cast<double>(p) * inv_freq;
+        const double angle = static_cast<double>(p) * RopeInvFreq(rope, i, head_dim);
         rope_[p * head_dim + i] = static_cast<float>(std::cos(angle));
         rope_[p * head_dim + half + i] = static_cast<float>(std::sin(angle));
       }

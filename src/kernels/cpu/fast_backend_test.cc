@@ -208,10 +208,15 @@ TEST_F(FastBackendTest, RmsNormSiluRope) {
       auto b = a;
       std::vector<int64_t> pos(static_cast<size_t>(tokens));
       for (int64_t t = 0; t < tokens; ++t) pos[t] = 5000 - 7 * t;  // any order
-      ref_->Rope(a.data(), tokens, heads, hd, pos.data(), 1e6);
-      be->Rope(b.data(), tokens, heads, hd, pos.data(), 1e6);
-      be->Rope(b.data(), 0, heads, hd, pos.data(), 1e6);
-      for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(b[i], a[i], 1e-6 * std::fabs(a[i]) + 1e-7);
+      // Plain, then Llama 3 scaled (the table is rebuilt when the spec changes).
+      for (const RopeSpec& rope : {RopeSpec{1e6}, RopeSpec{5e5, 32, 1, 4, 8192}}) {
+        auto a2 = a, b2 = b;
+        ref_->Rope(a2.data(), tokens, heads, hd, pos.data(), rope);
+        be->Rope(b2.data(), tokens, heads, hd, pos.data(), rope);
+        be->Rope(b2.data(), 0, heads, hd, pos.data(), rope);
+        for (size_t i = 0; i < a.size(); ++i)
+          ASSERT_NEAR(b2[i], a2[i], 1e-6 * std::fabs(a2[i]) + 1e-7);
+      }
     }
   }
 }
@@ -226,7 +231,8 @@ TEST_F(FastBackendTest, AttentionMatchesPortable) {
                         {{16, 8, 128}, {900, 37}, 37},
                         {{4, 2, 16}, {5, 3, 30}, 3},
                         {{4, 4, 32}, {1}, 1},
-                        {{8, 2, 64}, {17, 16, 15}, 48}};
+                        {{8, 2, 64}, {17, 16, 15}, 48},
+                        {{8, 2, 64, 0.015625f}, {17, 16, 15}, 48}};  // Granite's scale
   for (const Case& c : cases) {
     const int64_t kvd = c.s.n_kv_heads * c.s.head_dim, qd = c.s.n_heads * c.s.head_dim;
     int64_t total = 0;
@@ -282,7 +288,7 @@ TEST_F(FastBackendTest, AttentionBf16) {
       {{16, 8, 64}, {40, 1}, 41, 0x1p-8},    {{8, 8, 64}, {70, 33}, 33, 0x1p-8},
       {{16, 4, 64}, {5, 3, 30}, 20, 0x1p-8}, {{16, 8, 128}, {900, 37}, 37, 0x1p-5},
       {{16, 8, 128}, {1}, 1, 0x1p-5},        {{4, 2, 32}, {45, 20}, 20, 0x1p-5},
-      {{8, 4, 96}, {33, 31}, 31, 0x1p-5}};
+      {{8, 4, 96}, {33, 31}, 31, 0x1p-5},    {{16, 8, 64, 0.015625f}, {40, 1}, 41, 0x1p-8}};
   auto bf16 = [](std::vector<float> v) {
     for (auto& x : v) x = Bf16ToF32(F32ToBf16(x));
     return v;

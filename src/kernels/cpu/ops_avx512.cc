@@ -125,7 +125,7 @@ void Avx512AttentionBlock(const float* q, const int64_t* positions, int64_t t0, 
   float* kt = acc + rows * hd;  // kt[d * 16 + j]: key j of the block, dimension d
   RowState* st = reinterpret_cast<RowState*>(kt + hd * 16);
   int64_t* pos = reinterpret_cast<int64_t*>(st + rows);
-  const __m512 scale = _mm512_set1_ps(1.f / std::sqrt(static_cast<float>(hd)));
+  const __m512 scale = _mm512_set1_ps(s.softmax_scale());
   int64_t max_pos = -1;
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t t = t0 + r / group, h = kvh * group + r % group;

@@ -303,10 +303,10 @@ class CudaBackend final : public Backend {
   }
 
   void Rope(float* x, int64_t tokens, int64_t heads, int64_t head_dim, const int64_t* positions,
-            double theta) override {
+            const RopeSpec& rope) override {
     Use();
     Invalidate();
-    cuda::LaunchRope(x, tokens, heads, head_dim, positions, theta, stream_);
+    cuda::LaunchRope(x, tokens, heads, head_dim, positions, rope, stream_);
   }
 
   void SiluMul(const float* gate, const float* up, int64_t n, float* out) override {
@@ -315,10 +315,16 @@ class CudaBackend final : public Backend {
     cuda::LaunchSiluMul(gate, up, n, out, Bf16CopyOf(out, n), stream_);
   }
 
-  void Add(float* x, const float* y, int64_t n) override {
+  void Add(float* x, const float* y, int64_t n, float alpha) override {
     Use();
     Invalidate();
-    cuda::LaunchAdd(x, y, n, stream_);
+    cuda::LaunchAdd(x, y, n, alpha, stream_);
+  }
+
+  void Scale(float* x, int64_t n, float alpha) override {
+    Use();
+    Invalidate();
+    cuda::LaunchScale(x, n, alpha, stream_);
   }
 
   void Embed(const Matrix& table, const int32_t* ids, int64_t n, float* out) override {
@@ -350,12 +356,13 @@ class CudaBackend final : public Backend {
     if (!plan.ok()) return Fail(plan.status());
     const bool mma = precision_ != Precision::kF32;
     for (const cuda::AttnLaunch& l : *plan) {
-      if (!cuda::LaunchAttention(q, out, l, static_cast<int>(shape.n_heads),
+      if (!cuda::LaunchAttention(q, out, l, shape.softmax_scale(), static_cast<int>(shape.n_heads),
                                  static_cast<int>(shape.n_kv_heads),
                                  static_cast<int>(shape.head_dim), mma, stream_) &&
-          !(mma && cuda::LaunchAttention(q, out, l, static_cast<int>(shape.n_heads),
-                                         static_cast<int>(shape.n_kv_heads),
-                                         static_cast<int>(shape.head_dim), false, stream_))) {
+          !(mma &&
+            cuda::LaunchAttention(q, out, l, shape.softmax_scale(), static_cast<int>(shape.n_heads),
+                                  static_cast<int>(shape.n_kv_heads),
+                                  static_cast<int>(shape.head_dim), false, stream_))) {
         return Fail(Status::NotSupported("cuda attention: head_dim " +
                                          std::to_string(shape.head_dim) +
                                          " is not supported (at most 256)"));

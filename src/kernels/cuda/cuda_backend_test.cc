@@ -219,9 +219,15 @@ TEST_F(CudaBackendTest, ElementwiseOpsAndEmbedding) {
   std::vector<int64_t> pos(tokens);
   for (int64_t t = 0; t < tokens; ++t) pos[t] = 40000 - 700 * t;
   auto r = x;
-  cpu_->Rope(r.data(), tokens, heads, hd, pos.data(), 1e6);
+  cpu_->Rope(r.data(), tokens, heads, hd, pos.data(), RopeSpec{1e6});
   float* rd = Up(*g, x);
-  g->Rope(rd, tokens, heads, hd, Up(*g, pos), 1e6);
+  g->Rope(rd, tokens, heads, hd, Up(*g, pos), RopeSpec{1e6});
+  EXPECT_LE(RelErr(Down(*g, rd, tokens * heads * hd), r), 1e-5);
+  const RopeSpec llama3{5e5, 32, 1, 4, 8192};  // Llama 3 scaled frequencies
+  r = x;
+  cpu_->Rope(r.data(), tokens, heads, hd, pos.data(), llama3);
+  rd = Up(*g, x);
+  g->Rope(rd, tokens, heads, hd, Up(*g, pos), llama3);
   EXPECT_LE(RelErr(Down(*g, rd, tokens * heads * hd), r), 1e-5);
   // SiLU·mul and the residual add.
   const auto up = Random(rows * dim);
@@ -233,8 +239,14 @@ TEST_F(CudaBackendTest, ElementwiseOpsAndEmbedding) {
   std::vector<float> sum(rows * dim);
   for (size_t i = 0; i < sum.size(); ++i) sum[i] = x[i] + up[i];
   float* ad = Up(*g, x);
-  g->Add(ad, Up(*g, up), rows * dim);
+  g->Add(ad, Up(*g, up), rows * dim, 1.f);
   EXPECT_EQ(RelErr(Down(*g, ad, rows * dim), sum), 0.0);
+  // Granite's scaled residual and the plain scale.
+  for (size_t i = 0; i < sum.size(); ++i) sum[i] = (x[i] + 0.22f * up[i]) * 12.f;
+  ad = Up(*g, x);
+  g->Add(ad, Up(*g, up), rows * dim, 0.22f);
+  g->Scale(ad, rows * dim, 12.f);
+  EXPECT_LE(RelErr(Down(*g, ad, rows * dim), sum), 1e-6);
   // Embedding rows from F32 and BF16 tables.
   const int64_t vocab = 1000, cols = 96;
   const auto table = Random(vocab * cols);
@@ -347,7 +359,7 @@ TEST_F(CudaBackendTest, TimingsAtQwen3Shapes) {
     const double sn = time([&] { g->RmsNorm(x, x + T * H, T, H, 1e-6f, y); }, 10);
     const double ss = time([&] { g->SiluMul(x, y, T * I, y); }, 10);
     const int64_t* pos = Up(*g, std::vector<int64_t>(T, 777));
-    const double sr = time([&] { g->Rope(y, T, nh, hd, pos, 1e6); }, 3);
+    const double sr = time([&] { g->Rope(y, T, nh, hd, pos, RopeSpec{1e6}); }, 3);
     std::printf(
         "GPUCHECK {\"timing\": \"elementwise\", \"compute\": \"%s\", "
         "\"rmsnorm_8192x2048_us\": %.1f, \"silu_mul_8192x6144_us\": %.1f, "

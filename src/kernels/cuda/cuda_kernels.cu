@@ -91,13 +91,13 @@ __global__ void RmsNorm4Kernel(const float* x, const float* w, int64_t rows, int
 
 // One thread per (token, frequency); loops over heads.
 __global__ void RopeKernel(float* x, int64_t tokens, int heads, int head_dim,
-                           const int64_t* positions, double theta) {
+                           const int64_t* positions, RopeSpec rope) {
   const int half = head_dim / 2;
   const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (idx >= tokens * half) return;
   const int64_t t = idx / half;
   const int i = static_cast<int>(idx % half);
-  const double inv_freq = 1.0 / pow(theta, static_cast<double>(2 * i) / head_dim);
+  const double inv_freq = RopeInvFreq(rope, i, head_dim);
   double sn, cs;
   sincos(static_cast<double>(positions[t]) * inv_freq, &sn, &cs);
   const float c = static_cast<float>(cs), s = static_cast<float>(sn);
@@ -123,6 +123,16 @@ __global__ void SiluMulKernel(const float* gate, const float* up, int64_t n, flo
 __global__ void AddKernel(float* x, const float* y, int64_t n) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < n) x[i] += y[i];
+}
+
+__global__ void AddScaledKernel(float* x, const float* y, int64_t n, float alpha) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n) x[i] += alpha * y[i];
+}
+
+__global__ void ScaleKernel(float* x, int64_t n, float alpha) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n) x[i] *= alpha;
 }
 
 // The same four elements a thread (n % 4 == 0, 16-byte aligned).
@@ -613,9 +623,9 @@ void LaunchRmsNorm(const float* x, const float* w, int64_t rows, int64_t dim, fl
 }
 
 void LaunchRope(float* x, int64_t tokens, int64_t heads, int64_t head_dim, const int64_t* positions,
-                double theta, Stream stream) {
+                const RopeSpec& rope, Stream stream) {
   RopeKernel<<<Blocks(tokens * (head_dim / 2)), kThreads, 0, stream>>>(
-      x, tokens, static_cast<int>(heads), static_cast<int>(head_dim), positions, theta);
+      x, tokens, static_cast<int>(heads), static_cast<int>(head_dim), positions, rope);
 }
 
 void LaunchSiluMul(const float* gate, const float* up, int64_t n, float* out, uint16_t* out_bf16,
@@ -631,13 +641,21 @@ void LaunchSiluMul(const float* gate, const float* up, int64_t n, float* out, ui
                                                     reinterpret_cast<__nv_bfloat16*>(out_bf16));
 }
 
-void LaunchAdd(float* x, const float* y, int64_t n, Stream stream) {
+void LaunchAdd(float* x, const float* y, int64_t n, float alpha, Stream stream) {
+  if (alpha != 1.f) {
+    if (n > 0) AddScaledKernel<<<Blocks(n), kThreads, 0, stream>>>(x, y, n, alpha);
+    return;
+  }
   if (n % 4 == 0 && Aligned16(x) && Aligned16(y)) {
     Add4Kernel<<<Blocks(n / 4), kThreads, 0, stream>>>(reinterpret_cast<float4*>(x),
                                                        reinterpret_cast<const float4*>(y), n / 4);
     return;
   }
   AddKernel<<<Blocks(n), kThreads, 0, stream>>>(x, y, n);
+}
+
+void LaunchScale(float* x, int64_t n, float alpha, Stream stream) {
+  if (n > 0) ScaleKernel<<<Blocks(n), kThreads, 0, stream>>>(x, n, alpha);
 }
 
 void LaunchEmbed(const void* table, bool bf16, int64_t cols, const int32_t* ids, int64_t n,
@@ -665,10 +683,9 @@ void LaunchLabelStats(const float* logits, int64_t rows, int64_t vocab, const La
   }
 }
 
-bool LaunchAttention(const float* q, float* out, const AttnLaunch& launch, int n_heads,
+bool LaunchAttention(const float* q, float* out, const AttnLaunch& launch, float scale, int n_heads,
                      int n_kv_heads, int head_dim, bool bf16_mma, Stream stream) {
   if (launch.n_tiles == 0) return true;
-  const float scale = 1.f / sqrtf(static_cast<float>(head_dim));
   if (bf16_mma) {
     switch (head_dim) {
       case 16:

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/attention_launch.h"
+#include "kernels/rope.h"
 
 struct CUstream_st;
 
@@ -20,16 +21,18 @@ using Stream = CUstream_st*;
 // (the next MatMul's input, so that it need not be converted again).
 void LaunchRmsNorm(const float* x, const float* w, int64_t rows, int64_t dim, float eps, float* out,
                    uint16_t* out_bf16, Stream stream);
-// NeoX rotary embedding in place on x[t, h, d] at positions[t]; angles in
-// double, as the CPU backends compute them.
+// NeoX rotary embedding in place on x[t, h, d] at positions[t]; frequencies
+// and angles in double (RopeInvFreq), as the CPU backends compute them.
 void LaunchRope(float* x, int64_t tokens, int64_t heads, int64_t head_dim, const int64_t* positions,
-                double theta, Stream stream);
+                const RopeSpec& rope, Stream stream);
 // out[i] = silu(gate[i]) * up[i]; out may alias gate. With `out_bf16`, also
 // its BF16 rounding there.
 void LaunchSiluMul(const float* gate, const float* up, int64_t n, float* out, uint16_t* out_bf16,
                    Stream stream);
-// x[i] += y[i].
-void LaunchAdd(float* x, const float* y, int64_t n, Stream stream);
+// x[i] += alpha * y[i] (alpha 1: x[i] + y[i] exactly).
+void LaunchAdd(float* x, const float* y, int64_t n, float alpha, Stream stream);
+// x[i] *= alpha.
+void LaunchScale(float* x, int64_t n, float alpha, Stream stream);
 // out[t, :] = table[ids[t], :] as float; `bf16` says the table's element type
 // (else float32).
 void LaunchEmbed(const void* table, bool bf16, int64_t cols, const int32_t* ids, int64_t n,
@@ -62,7 +65,7 @@ void LaunchLabelStats(const float* logits, int64_t rows, int64_t vocab, const La
 // bfloat16, float32 accumulation; head_dim 16, 32, 64 or 128); otherwise the
 // float32 kernel (any head_dim <= 256). Returns false when the shape is not
 // supported by the chosen kernel (nothing is launched).
-bool LaunchAttention(const float* q, float* out, const AttnLaunch& launch, int n_heads,
+bool LaunchAttention(const float* q, float* out, const AttnLaunch& launch, float scale, int n_heads,
                      int n_kv_heads, int head_dim, bool bf16_mma, Stream stream);
 
 }  // namespace ccguard::kernels::cuda

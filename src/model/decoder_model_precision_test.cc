@@ -12,7 +12,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "model/qwen3_model.h"
+#include "model/decoder_model.h"
 #include "util/json_file.h"
 
 namespace ccguard {
@@ -30,7 +30,7 @@ struct Scores {
 Scores ScoreCases(const std::string& compute, const LoraAdapter* adapter) {
   ModelOptions o;
   o.compute = compute;
-  auto model = Qwen3Model::Load(kBase, adapter, o);
+  auto model = DecoderModel::Load(kBase, adapter, o);
   EXPECT_TRUE(model.ok()) << model.status().ToString();
   if (!model.ok()) return {};
   const Json golden = *ReadJsonFile(kFix + "/tiny-a/golden.json");
@@ -73,14 +73,14 @@ TEST(ModelPrecisionTest, Bf16AndInt8AgainstFp32) {
 TEST(ModelPrecisionTest, RejectsUnknownComputeAndPortableBf16) {
   ModelOptions o;
   o.compute = "fp16";
-  auto m = Qwen3Model::Load(kBase, nullptr, o);
+  auto m = DecoderModel::Load(kBase, nullptr, o);
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.status().message().find("fp16"), std::string::npos);
   o.compute = "bf16";
   o.backend = "portable";
-  EXPECT_FALSE(Qwen3Model::Load(kBase, nullptr, o).ok());
+  EXPECT_FALSE(DecoderModel::Load(kBase, nullptr, o).ok());
   o.compute = "fp32";
-  auto p = Qwen3Model::Load(kBase, nullptr, o);
+  auto p = DecoderModel::Load(kBase, nullptr, o);
   ASSERT_TRUE(p.ok());
   EXPECT_STREQ((*p)->backend_name(), "cpu-portable");
 }

@@ -1,4 +1,4 @@
-// Qwen3Model::Load refusals: every tensor config.json implies must be present
+// DecoderModel::Load refusals: every tensor config.json implies must be present
 // with its shape and a float dtype; sharded folders load like single files.
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <functional>
 
-#include "model/qwen3_model.h"
+#include "model/decoder_model.h"
 #include "weights/safetensors_writer.h"
 
 namespace ccguard {
@@ -26,7 +26,7 @@ std::string MakeModel(const std::string& name, const std::function<bool(TensorTo
     TensorToWrite t{n, v->dtype, v->shape, std::vector<uint8_t>(v->data, v->data + v->nbytes)};
     if (edit(&t)) tensors.push_back(std::move(t));
   }
-  fs::path dir = fs::path(::testing::TempDir()) / ("qwen3_model_load_test_" + name);
+  fs::path dir = fs::path(::testing::TempDir()) / ("decoder_model_load_test_" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   fs::copy_file(kBase + "/config.json", dir / "config.json");
@@ -35,18 +35,18 @@ std::string MakeModel(const std::string& name, const std::function<bool(TensorTo
 }
 
 Status LoadStatus(const std::string& dir) {
-  auto m = Qwen3Model::Load(dir, nullptr);
+  auto m = DecoderModel::Load(dir, nullptr);
   return m.ok() ? Status::Ok() : m.status();
 }
 
-TEST(Qwen3ModelLoadTest, MissingTensor) {
+TEST(DecoderModelLoadTest, MissingTensor) {
   const std::string t = "model.layers.1.mlp.up_proj.weight";
   Status s = LoadStatus(MakeModel("missing", [&](TensorToWrite* w) { return w->name != t; }));
   EXPECT_EQ(s.code(), Status::Code::kNotFound);
   EXPECT_NE(s.message().find(t), std::string::npos) << s.message();
 }
 
-TEST(Qwen3ModelLoadTest, WrongShape) {
+TEST(DecoderModelLoadTest, WrongShape) {
   const std::string t = "model.layers.0.self_attn.k_norm.weight";
   Status s = LoadStatus(MakeModel("shape", [&](TensorToWrite* w) {
     if (w->name == t) {
@@ -60,7 +60,7 @@ TEST(Qwen3ModelLoadTest, WrongShape) {
   EXPECT_NE(s.message().find("[16]"), std::string::npos);
 }
 
-TEST(Qwen3ModelLoadTest, NonFloatDtype) {
+TEST(DecoderModelLoadTest, NonFloatDtype) {
   const std::string t = "model.norm.weight";
   Status s = LoadStatus(MakeModel("dtype", [&](TensorToWrite* w) {
     if (w->name == t) {
@@ -72,7 +72,7 @@ TEST(Qwen3ModelLoadTest, NonFloatDtype) {
   EXPECT_NE(s.message().find("I16"), std::string::npos) << s.message();
 }
 
-TEST(Qwen3ModelLoadTest, UntiedHeadRequiresLmHead) {
+TEST(DecoderModelLoadTest, UntiedHeadRequiresLmHead) {
   std::string dir = MakeModel("untied", [](TensorToWrite*) { return true; });
   Json cfg = *ReadJsonFile(dir + "/config.json");
   cfg["tie_word_embeddings"] = false;
@@ -81,7 +81,7 @@ TEST(Qwen3ModelLoadTest, UntiedHeadRequiresLmHead) {
   EXPECT_NE(s.message().find("lm_head.weight"), std::string::npos) << s.message();
 }
 
-TEST(Qwen3ModelLoadTest, ConfigShapeMismatch) {
+TEST(DecoderModelLoadTest, ConfigShapeMismatch) {
   std::string dir = MakeModel("hidden", [](TensorToWrite*) { return true; });
   Json cfg = *ReadJsonFile(dir + "/config.json");
   cfg["intermediate_size"] = 128;
@@ -90,8 +90,8 @@ TEST(Qwen3ModelLoadTest, ConfigShapeMismatch) {
   EXPECT_NE(s.message().find("config.json implies"), std::string::npos) << s.message();
 }
 
-TEST(Qwen3ModelLoadTest, RewrittenCopyLoadsCleanly) {
-  auto m = Qwen3Model::Load(MakeModel("extra", [](TensorToWrite*) { return true; }), nullptr);
+TEST(DecoderModelLoadTest, RewrittenCopyLoadsCleanly) {
+  auto m = DecoderModel::Load(MakeModel("extra", [](TensorToWrite*) { return true; }), nullptr);
   ASSERT_TRUE(m.ok());
   EXPECT_TRUE((*m)->warnings().empty());
 }

@@ -12,7 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "model/qwen3_model.h"
+#include "model/decoder_model.h"
 #include "util/json_file.h"
 
 namespace ccguard {
@@ -41,11 +41,11 @@ Score Stats(const std::vector<float>& logits) {
   return {ls - lse, lu - lse, 1.0 / (1.0 + std::exp(ls - lu))};
 }
 
-std::unique_ptr<Qwen3Model> Load(const std::string& compute, const LoraAdapter* adapter) {
+std::unique_ptr<DecoderModel> Load(const std::string& compute, const LoraAdapter* adapter) {
   ModelOptions o;
   o.device = "cuda";
   o.compute = compute;
-  auto m = Qwen3Model::Load(kBase, adapter, o);
+  auto m = DecoderModel::Load(kBase, adapter, o);
   EXPECT_TRUE(m.ok()) << m.status().ToString();
   return m.ok() ? std::move(m).value() : nullptr;
 }
@@ -58,7 +58,7 @@ std::vector<std::vector<int32_t>> Cases() {
 }
 
 // Each sequence scored alone.
-std::vector<Score> Alone(Qwen3Model& m, const std::vector<std::vector<int32_t>>& seqs) {
+std::vector<Score> Alone(DecoderModel& m, const std::vector<std::vector<int32_t>>& seqs) {
   std::vector<Score> out;
   for (const auto& ids : seqs) {
     auto cache = m.NewCache();
@@ -111,7 +111,7 @@ TEST_F(CudaModelTest, Bf16WithinTheCpuBf16Bound) {
   ASSERT_TRUE(adapter.ok());
   for (bool with_adapter : {false, true}) {
     const LoraAdapter* a = with_adapter ? adapter->get() : nullptr;
-    auto ref = Qwen3Model::Load(kBase, a);  // CPU fp32
+    auto ref = DecoderModel::Load(kBase, a);  // CPU fp32
     ASSERT_TRUE(ref.ok());
     auto m = Load("bf16", a);
     ASSERT_TRUE(m);
@@ -192,7 +192,7 @@ TEST_F(CudaModelTest, RefusesWhatDoesNotFitWithTheFigures) {
   o.device = "cuda";
   o.compute = "fp32";
   o.max_batch_tokens = int64_t{1} << 34;
-  auto m = Qwen3Model::Load(kBase, nullptr, o);
+  auto m = DecoderModel::Load(kBase, nullptr, o);
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.status().code(), Status::Code::kResourceExhausted);
   EXPECT_NE(m.status().message().find("does not fit on cuda:0"), std::string::npos);
@@ -204,7 +204,7 @@ TEST(CudaModelRefusalTest, ClearErrors) {
   ModelOptions o;
   o.device = "cuda";
   o.compute = "int8";
-  auto m = Qwen3Model::Load(kBase, nullptr, o);
+  auto m = DecoderModel::Load(kBase, nullptr, o);
   ASSERT_FALSE(m.ok());
   if (kernels::CudaBuiltIn()) {
     EXPECT_NE(m.status().message().find("int8 is not available on CUDA"), std::string::npos);
@@ -212,13 +212,13 @@ TEST(CudaModelRefusalTest, ClearErrors) {
     EXPECT_NE(m.status().message().find("built without CUDA"), std::string::npos);
   }
   o.device = "tpu";
-  m = Qwen3Model::Load(kBase, nullptr, o);
+  m = DecoderModel::Load(kBase, nullptr, o);
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.status().message().find("device 'tpu'"), std::string::npos);
   if (!kernels::CudaDeviceCount().ok()) {
     o.device = "cuda:1";
     o.compute = "bf16";
-    m = Qwen3Model::Load(kBase, nullptr, o);
+    m = DecoderModel::Load(kBase, nullptr, o);
     ASSERT_FALSE(m.ok());
     EXPECT_EQ(m.status().message(), kernels::CudaDeviceCount().status().message());
   }
@@ -226,7 +226,7 @@ TEST(CudaModelRefusalTest, ClearErrors) {
 
 // Needs no GPU: the fit check's arithmetic on the Qwen3-1.7B shapes.
 TEST(DeviceMemoryPlanTest, Qwen3_1_7BShapes) {
-  Qwen3Config c;
+  ModelConfig c;
   c.vocab_size = 151936;
   c.hidden_size = 2048;
   c.intermediate_size = 6144;

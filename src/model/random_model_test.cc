@@ -1,13 +1,13 @@
-#include "bench/random_model.h"
+#include "model/random_model.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
+#include "model/decoder_model.h"
 #include "model/lora.h"
-#include "model/qwen3_model.h"
 
-namespace ccguard::bench {
+namespace ccguard {
 namespace {
 
 namespace fs = std::filesystem;
@@ -50,9 +50,9 @@ TEST_F(RandomModelTest, WritesALoadableShardedModelAndAdapter) {
 
   auto adapter = LoraAdapter::Open((dir_ / "adapter").string());
   ASSERT_TRUE(adapter.ok()) << adapter.status().ToString();
-  auto model = Qwen3Model::Load((dir_ / "base").string(), adapter->get(), {});
+  auto model = DecoderModel::Load((dir_ / "base").string(), adapter->get(), {});
   ASSERT_TRUE(model.ok()) << model.status().ToString();
-  const Qwen3Config& c = (*model)->config();
+  const ModelConfig& c = (*model)->config();
   EXPECT_EQ(c.vocab_size, s.vocab);
   EXPECT_EQ(c.hidden_size, s.hidden);
   EXPECT_EQ(c.num_hidden_layers, s.layers);
@@ -89,4 +89,4 @@ TEST_F(RandomModelTest, NeedsTheTokenizer) {
 }
 
 }  // namespace
-}  // namespace ccguard::bench
+}  // namespace ccguard

@@ -1,7 +1,7 @@
 // Golden parity of the forward pass on the tiny-a fixture (see
 // tests/fixtures/README.md): the goldens' token ids in, last-position logits
 // out, against float32 references from llama.cpp cross-checked with numpy.
-#include "model/qwen3_model.h"
+#include "model/decoder_model.h"
 
 #include <gtest/gtest.h>
 
@@ -59,7 +59,7 @@ TEST_P(GoldenTest, EveryCaseMatches) {
   const bool with_adapter = GetParam();
   std::unique_ptr<LoraAdapter> adapter;
   if (with_adapter) adapter = std::move(LoraAdapter::Open(kAdapter).value());
-  auto model = Qwen3Model::Load(kBase, adapter.get());
+  auto model = DecoderModel::Load(kBase, adapter.get());
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   for (const Json& c : Golden()["cases"]) {
     const std::string name = c["name"].get<std::string>();
@@ -77,12 +77,12 @@ INSTANTIATE_TEST_SUITE_P(BaseAndAdapter, GoldenTest, ::testing::Values(false, tr
 
 // A ragged batch and incremental decoding through a prefix cache give the
 // same logits as scoring each sequence alone.
-TEST(Qwen3ModelTest, BatchAndPrefixCacheMatchSingle) {
+TEST(DecoderModelTest, BatchAndPrefixCacheMatchSingle) {
   auto adapter = LoraAdapter::Open(kAdapter);
   ASSERT_TRUE(adapter.ok());
-  auto model = Qwen3Model::Load(kBase, adapter->get());
+  auto model = DecoderModel::Load(kBase, adapter->get());
   ASSERT_TRUE(model.ok());
-  Qwen3Model& m = **model;
+  DecoderModel& m = **model;
   std::vector<std::vector<int32_t>> seqs;
   for (const Json& c : Golden()["cases"]) {
     if (c["input_ids"].size() < 200) seqs.push_back(c["input_ids"].get<std::vector<int32_t>>());
@@ -123,8 +123,8 @@ TEST(Qwen3ModelTest, BatchAndPrefixCacheMatchSingle) {
   for (size_t v = 0; v < l[0].size(); v += 997) ASSERT_NEAR(l[0][v], single[0][v], 1e-4);
 }
 
-TEST(Qwen3ModelTest, RejectsBadTokens) {
-  auto model = Qwen3Model::Load(kBase, nullptr);
+TEST(DecoderModelTest, RejectsBadTokens) {
+  auto model = DecoderModel::Load(kBase, nullptr);
   ASSERT_TRUE(model.ok());
   auto cache = (*model)->NewCache();
   std::vector<int32_t> ids = {1, 151936};

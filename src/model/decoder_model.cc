@@ -1,16 +1,17 @@
-// Qwen3 forward pass, top to bottom (llm.c style). Per layer:
-//   h = RMSNorm(x);  q,k,v = h·Wqᵀ, h·Wkᵀ, h·Wvᵀ;  q,k = RMSNorm per head;
-//   q,k = RoPE;  append k,v to the cache;  a = causal GQA attention;
-//   x += a·Woᵀ;  h = RMSNorm(x);  x += (silu(h·Wgᵀ) ⊙ h·Wuᵀ)·Wdᵀ
-// then the final RMSNorm and the LM head on each sequence's last token only.
-#include "model/qwen3_model.h"
-
-#include <sys/mman.h>
-#include <unistd.h>
+// The decoder forward pass, top to bottom (llm.c style), shared by Qwen3,
+// Llama and Granite (ModelConfig says how they differ). Per layer:
+//   h = RMSNorm(x);  q,k,v = h·Wqᵀ, h·Wkᵀ, h·Wvᵀ;  [q,k = RMSNorm per head: Qwen3]
+//   q,k = RoPE (llama3-scaled frequencies where configured);  append k,v to the cache;
+//   a = causal GQA attention, softmax(q·kᵀ · s) with s = 1/sqrt(head_dim) or Granite's
+//       attention_multiplier;
+//   x += r · a·Woᵀ;  h = RMSNorm(x);  x += r · (silu(h·Wgᵀ) ⊙ h·Wuᵀ)·Wdᵀ
+// with x = embedding · embedding_multiplier at the start and r Granite's
+// residual_multiplier (else 1), then the final RMSNorm and the LM head on each
+// sequence's last token only, divided by logits_scaling (Granite).
+#include "model/decoder_model.h"
 
 #include <filesystem>
 #include <map>
-#include <set>
 
 namespace ccguard {
 namespace {
@@ -20,59 +21,6 @@ namespace fs = std::filesystem;
 const char* const kLinear[] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
                                "self_attn.o_proj", "mlp.gate_proj",    "mlp.up_proj",
                                "mlp.down_proj"};
-
-std::string Shape(const std::vector<int64_t>& s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
-  return r + "]";
-}
-
-// Looks up `name` and checks dtype and shape.
-Result<const TensorView*> Expect(const WeightStore& store, const std::string& dir,
-                                 const std::string& name, std::vector<int64_t> shape) {
-  const TensorView* t = store.Find(name);
-  if (t == nullptr) {
-    return Status::NotFound(dir + ": tensor '" + name + "' is missing (required by config.json)");
-  }
-  if (t->dtype != DType::kF32 && t->dtype != DType::kBF16 && t->dtype != DType::kF16) {
-    return Status::NotSupported(dir + ": tensor '" + name + "' has dtype " + DTypeName(t->dtype) +
-                                "; only F32, F16 and BF16 are supported");
-  }
-  if (t->shape != shape) {
-    return Status::InvalidArgument(dir + ": tensor '" + name + "' has shape " + t->ShapeString() +
-                                   " but config.json implies " + Shape(shape));
-  }
-  return t;
-}
-
-Result<std::vector<float>> ToF32(const TensorView& t) {
-  std::vector<float> out(static_cast<size_t>(t.numel()));
-  CCG_RETURN_IF_ERROR(ConvertToF32(t.dtype, t.data, out.size(), out.data()));
-  return out;
-}
-
-// A matrix view of `t`. safetensors does not require alignment; a tensor whose
-// data is not aligned to its element size is copied into `owned` so kernels
-// may read it through typed pointers.
-kernels::Matrix View(const TensorView& t, std::vector<std::vector<float>>* owned) {
-  const auto addr = reinterpret_cast<uintptr_t>(t.data);
-  if (addr % DTypeSize(t.dtype) == 0) return {t.dtype, t.data, t.shape[0], t.shape[1]};
-  std::vector<float> copy(static_cast<size_t>(t.numel()));
-  (void)ConvertToF32(t.dtype, t.data, copy.size(), copy.data());  // dtype checked by Expect
-  owned->push_back(std::move(copy));
-  return {DType::kF32, owned->back().data(), t.shape[0], t.shape[1]};
-}
-
-// Drops the resident pages of mapped weight data that the model no longer
-// reads (a matrix the backend converted, or merged with a LoRA): they would
-// otherwise count twice in the resident memory. Only whole pages inside
-// [data, data + n) are dropped; they are read back from the file if touched.
-void ReleasePages(const void* data, size_t n) {
-  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + n) / page * page;
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
-}
 
 Result<std::unique_ptr<kernels::Backend>> MakeBackend(const ModelOptions& o,
                                                       const kernels::DeviceSpec& device,
@@ -100,7 +48,7 @@ Result<std::unique_ptr<kernels::Backend>> MakeBackend(const ModelOptions& o,
 
 }  // namespace
 
-DeviceMemoryPlan DeviceMemoryNeeded(const Qwen3Config& c, kernels::Precision precision,
+DeviceMemoryPlan DeviceMemoryNeeded(const ModelConfig& c, kernels::Precision precision,
                                     int64_t batch_tokens, int64_t kv_tokens) {
   const int64_t elem = precision == kernels::Precision::kF32 ? 4 : 2;
   const int64_t H = c.hidden_size, I = c.intermediate_size, L = c.num_hidden_layers;
@@ -120,32 +68,20 @@ DeviceMemoryPlan DeviceMemoryNeeded(const Qwen3Config& c, kernels::Precision pre
   return p;
 }
 
-Qwen3Model::~Qwen3Model() = default;
+DecoderModel::~DecoderModel() = default;
 
-Result<const float*> Qwen3Model::BindVector(const TensorView& t) {
-  CCG_ASSIGN_OR_RETURN(std::vector<float> v, ToF32(t));
-  kernels::Matrix m{DType::kF32, v.data(), 1, static_cast<int64_t>(v.size())};
-  CCG_ASSIGN_OR_RETURN(kernels::PreparedMatrix up, backend_->Upload(m));
-  if (up.storage != nullptr) {  // a device copy: the host one can go
-    prepared_.push_back(up);
-    return static_cast<const float*>(up.matrix.data);
-  }
-  vectors_.push_back(std::move(v));  // the buffer moves with it: the pointer stays valid
-  return vectors_.back().data();
-}
-
-Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_dir,
-                                                     const LoraAdapter* adapter,
-                                                     const ModelOptions& options) {
-  std::unique_ptr<Qwen3Model> m(new Qwen3Model());
+Result<std::unique_ptr<DecoderModel>> DecoderModel::Load(const std::string& model_dir,
+                                                         const LoraAdapter* adapter,
+                                                         const ModelOptions& options) {
+  std::unique_ptr<DecoderModel> m(new DecoderModel());
   CCG_ASSIGN_OR_RETURN(kernels::DeviceSpec device, kernels::ParseDevice(options.device));
   m->device_ = device.ToString();
   m->pool_ = std::make_unique<ThreadPool>(device.cuda ? 1 : options.threads);
   CCG_ASSIGN_OR_RETURN(m->backend_, MakeBackend(options, device, m->pool_.get()));
   CCG_ASSIGN_OR_RETURN(m->config_,
-                       Qwen3Config::FromFile((fs::path(model_dir) / "config.json").string()));
+                       ModelConfig::FromFile((fs::path(model_dir) / "config.json").string()));
   CCG_ASSIGN_OR_RETURN(m->store_, WeightStore::OpenModelDir(model_dir));
-  const Qwen3Config& c = m->config_;
+  const ModelConfig& c = m->config_;
   if (m->backend_->device_memory()) {
     // Refuse up front, with the figures, rather than fail halfway through.
     const DeviceMemoryPlan need = DeviceMemoryNeeded(
@@ -163,38 +99,27 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
           (m->backend_->precision() == kernels::Precision::kF32 ? " or use --compute bf16" : ""));
     }
   }
-  const WeightStore& st = *m->store_;
   const int64_t H = c.hidden_size, I = c.intermediate_size, hd = c.head_dim;
+  m->weights_ = std::make_unique<WeightBinder>(m->store_.get(), model_dir, m->backend_.get());
+  WeightBinder& wb = *m->weights_;
 
-  std::set<std::string> used;
-  auto expect = [&](const std::string& name,
-                    std::vector<int64_t> shape) -> Result<const TensorView*> {
-    used.insert(name);
-    return Expect(st, model_dir, name, std::move(shape));
-  };
-
-  CCG_ASSIGN_OR_RETURN(const TensorView* embed,
-                       expect("model.embed_tokens.weight", {c.vocab_size, H}));
-  m->embed_ = View(*embed, &m->owned_);
+  CCG_ASSIGN_OR_RETURN(m->embed_, wb.Table("model.embed_tokens.weight", {c.vocab_size, H}));
   if (c.tie_word_embeddings) {
     m->lm_head_ = m->embed_;
-    if (st.Find("lm_head.weight")) {
-      used.insert("lm_head.weight");
+    if (m->store_->Find("lm_head.weight")) {
+      wb.Ignore("lm_head.weight");
       m->warnings_.push_back(model_dir +
                              ": lm_head.weight is ignored because "
                              "tie_word_embeddings is true (as transformers does)");
     }
   } else {
-    CCG_ASSIGN_OR_RETURN(const TensorView* head, expect("lm_head.weight", {c.vocab_size, H}));
-    m->lm_head_ = View(*head, &m->owned_);
+    CCG_ASSIGN_OR_RETURN(m->lm_head_, wb.Table("lm_head.weight", {c.vocab_size, H}));
   }
-  CCG_ASSIGN_OR_RETURN(const TensorView* fnorm, expect("model.norm.weight", {H}));
-  CCG_ASSIGN_OR_RETURN(m->final_norm_, m->BindVector(*fnorm));
+  CCG_ASSIGN_OR_RETURN(m->final_norm_, wb.Vector("model.norm.weight", H));
 
   // Adapter modules not yet applied; whatever remains at the end is an error.
   std::map<std::string, LoraPair> pending;
   if (adapter) pending = adapter->modules();
-
   const std::map<std::string, std::vector<int64_t>> linear_shapes = {
       {"self_attn.q_proj", {c.q_dim(), H}},
       {"self_attn.k_proj", {c.kv_dim(), H}},
@@ -204,35 +129,6 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
       {"mlp.up_proj", {I, H}},
       {"mlp.down_proj", {H, I}}};
 
-  // A linear weight as the forward pass reads it: merged with its LoRA in
-  // float32 if the adapter has one, then in the storage the backend prepares
-  // for the compute precision (bf16/int8), replacing, not adding to, the
-  // stored or merged matrix. Mapped data the model stops reading is released.
-  std::set<std::string> replaced;  // tensors whose mapped data is not read
-  auto bind = [&](const std::string& name, const TensorView& w,
-                  std::vector<float>* merged) -> Result<kernels::Matrix> {
-    kernels::Matrix src = merged
-                              ? kernels::Matrix{DType::kF32, merged->data(), w.shape[0], w.shape[1]}
-                              : View(w, &m->owned_);
-    CCG_ASSIGN_OR_RETURN(kernels::PreparedMatrix prep, m->backend_->Prepare(src));
-    const bool converted = prep.storage != nullptr;
-    if (converted) {
-      if (!merged && src.data != w.data) m->owned_.pop_back();  // View's aligned copy
-      m->prepared_.push_back(prep);
-    } else if (merged) {
-      m->owned_.push_back(std::move(*merged));
-      *merged = {};
-      prep.matrix.data = m->owned_.back().data();
-    }
-    if (merged || converted) {
-      replaced.insert(name);
-      ReleasePages(w.data, w.nbytes);
-    }
-    return prep.matrix;
-  };
-
-  const bool keep_merged = m->backend_->precision() == kernels::Precision::kF32;
-  std::vector<float> merge_buffer;
   m->layers_.resize(static_cast<size_t>(c.num_hidden_layers));
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
     Layer& L = m->layers_[l];
@@ -240,30 +136,18 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
     kernels::Matrix* slots[] = {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down};
     for (int i = 0; i < 7; ++i) {
       const std::string module = p + kLinear[i];
-      CCG_ASSIGN_OR_RETURN(const TensorView* w,
-                           expect(module + ".weight", linear_shapes.at(kLinear[i])));
       auto it = pending.find(module);
-      if (it == pending.end()) {
-        CCG_ASSIGN_OR_RETURN(*slots[i], bind(module + ".weight", *w, nullptr));
-        continue;
-      }
-      // fp32 keeps the merged matrix; otherwise it is converted, and one
-      // buffer serves every merge.
-      std::vector<float> kept;
-      std::vector<float>& merged = keep_merged ? kept : merge_buffer;
-      Status s = MergeLora(*w, it->second, &merged);
-      if (!s.ok()) return s.WithContext(adapter->dir());
-      CCG_ASSIGN_OR_RETURN(*slots[i], bind(module + ".weight", *w, &merged));
-      pending.erase(it);
+      const LoraPair* lora = it == pending.end() ? nullptr : &it->second;
+      CCG_ASSIGN_OR_RETURN(*slots[i], wb.Linear(module + ".weight", linear_shapes.at(kLinear[i]),
+                                                lora, adapter ? adapter->dir() : std::string()));
+      if (lora != nullptr) pending.erase(it);
     }
-    CCG_ASSIGN_OR_RETURN(const TensorView* n1, expect(p + "input_layernorm.weight", {H}));
-    CCG_ASSIGN_OR_RETURN(const TensorView* n2, expect(p + "post_attention_layernorm.weight", {H}));
-    CCG_ASSIGN_OR_RETURN(const TensorView* qn, expect(p + "self_attn.q_norm.weight", {hd}));
-    CCG_ASSIGN_OR_RETURN(const TensorView* kn, expect(p + "self_attn.k_norm.weight", {hd}));
-    CCG_ASSIGN_OR_RETURN(L.in_norm, m->BindVector(*n1));
-    CCG_ASSIGN_OR_RETURN(L.post_norm, m->BindVector(*n2));
-    CCG_ASSIGN_OR_RETURN(L.q_norm, m->BindVector(*qn));
-    CCG_ASSIGN_OR_RETURN(L.k_norm, m->BindVector(*kn));
+    CCG_ASSIGN_OR_RETURN(L.in_norm, wb.Vector(p + "input_layernorm.weight", H));
+    CCG_ASSIGN_OR_RETURN(L.post_norm, wb.Vector(p + "post_attention_layernorm.weight", H));
+    if (c.qk_norm) {
+      CCG_ASSIGN_OR_RETURN(L.q_norm, wb.Vector(p + "self_attn.q_norm.weight", hd));
+      CCG_ASSIGN_OR_RETURN(L.k_norm, wb.Vector(p + "self_attn.k_norm.weight", hd));
+    }
   }
   if (!pending.empty()) {
     return Status::InvalidArgument((adapter ? adapter->dir() : std::string()) + ": LoRA module '" +
@@ -271,44 +155,20 @@ Result<std::unique_ptr<Qwen3Model>> Qwen3Model::Load(const std::string& model_di
                                    std::to_string(c.num_hidden_layers) +
                                    " layers; is the adapter for another base model?)");
   }
-  if (m->backend_->device_memory()) {
-    // The tables go to the device once (tied: one copy serves both).
-    for (const char* name : {"model.embed_tokens.weight", "lm_head.weight"}) {
-      const bool head = name[0] == 'l';
-      if (head && c.tie_word_embeddings) {
-        m->lm_head_ = m->embed_;
-        break;
-      }
-      kernels::Matrix& t = head ? m->lm_head_ : m->embed_;
-      CCG_ASSIGN_OR_RETURN(kernels::PreparedMatrix up, m->backend_->Upload(t));
-      t = up.matrix;
-      m->prepared_.push_back(up);
-      replaced.insert(name);
-      ReleasePages(st.Find(name)->data, st.Find(name)->nbytes);
-    }
-  }
-  for (const std::string& name : st.Names()) {
-    if (!used.count(name)) {
-      m->warnings_.push_back(model_dir + ": unused tensor '" + name + "'");
-    }
-  }
-  for (const std::string& name : used) {
-    if (!replaced.count(name)) m->weight_bytes_ += st.Find(name)->nbytes;
-  }
-  for (const auto& o : m->owned_) m->weight_bytes_ += o.size() * sizeof(float);
-  for (const auto& p : m->prepared_) m->weight_bytes_ += p.bytes;
+  for (std::string& w : wb.UnusedWarnings()) m->warnings_.push_back(std::move(w));
+  m->weight_bytes_ = wb.bytes();
   if (adapter) {
     for (const auto& w : adapter->warnings()) m->warnings_.push_back(w);
   }
   return m;
 }
 
-void Qwen3Model::LmHead(const float* hidden_rows, int64_t rows, float* logits) {
+void DecoderModel::LmHead(const float* hidden_rows, int64_t rows, float* logits) {
   backend_->MatMul(hidden_rows, rows, lm_head_, logits);
 }
 
-Status Qwen3Model::Forward(std::span<SequenceInput> batch,
-                           std::vector<std::vector<float>>* last_logits) {
+Status DecoderModel::Forward(std::span<SequenceInput> batch,
+                             std::vector<std::vector<float>>* last_logits) {
   if (last_logits == nullptr) return Run(batch, nullptr);
   const int64_t V = config_.vocab_size;
   return Run(batch, [&](const float* logits_d, int64_t B) -> Status {
@@ -323,9 +183,9 @@ Status Qwen3Model::Forward(std::span<SequenceInput> batch,
   });
 }
 
-Status Qwen3Model::ForwardLabels(std::span<SequenceInput> batch,
-                                 const std::vector<int32_t>& label_ids,
-                                 std::vector<std::vector<double>>* stats) {
+Status DecoderModel::ForwardLabels(std::span<SequenceInput> batch,
+                                   const std::vector<int32_t>& label_ids,
+                                   std::vector<std::vector<double>>* stats) {
   const int64_t V = config_.vocab_size;
   for (int32_t id : label_ids) {
     if (id < 0 || id >= V) {
@@ -345,9 +205,9 @@ Status Qwen3Model::ForwardLabels(std::span<SequenceInput> batch,
   });
 }
 
-Status Qwen3Model::Run(std::span<SequenceInput> batch, const Readout& readout) {
+Status DecoderModel::Run(std::span<SequenceInput> batch, const Readout& readout) {
   const bool want = static_cast<bool>(readout);
-  const Qwen3Config& c = config_;
+  const ModelConfig& c = config_;
   const int64_t H = c.hidden_size, I = c.intermediate_size, hd = c.head_dim;
   const int64_t qd = c.q_dim(), kvd = c.kv_dim();
   const float eps = static_cast<float>(c.rms_norm_eps);
@@ -441,8 +301,11 @@ Status Qwen3Model::Run(std::span<SequenceInput> batch, const Readout& readout) {
 
   // Embeddings.
   be.Embed(embed_, static_cast<const int32_t*>(ids_b.get()), T, x);
+  if (c.embedding_multiplier != 1) be.Scale(x, T * H, static_cast<float>(c.embedding_multiplier));
+  const float residual = static_cast<float>(c.residual_multiplier);
 
-  const kernels::AttentionShape shape{c.num_attention_heads, c.num_key_value_heads, hd};
+  const kernels::AttentionShape shape{c.num_attention_heads, c.num_key_value_heads, hd,
+                                      static_cast<float>(c.attention_multiplier)};
   auto drop_uncommitted = [&](Status st) {
     for (SequenceInput& in : batch) in.cache->Truncate(in.cache->own_length());
     return st;
@@ -455,10 +318,12 @@ Status Qwen3Model::Run(std::span<SequenceInput> batch, const Readout& readout) {
     be.MatMul(h, T, L.q, q);
     be.MatMul(h, T, L.k, k);
     be.MatMul(h, T, L.v, v);
-    be.RmsNorm(q, L.q_norm, T * c.num_attention_heads, hd, eps, q);
-    be.RmsNorm(k, L.k_norm, T * c.num_key_value_heads, hd, eps, k);
-    be.Rope(q, T, c.num_attention_heads, hd, pos_d, c.rope_theta);
-    be.Rope(k, T, c.num_key_value_heads, hd, pos_d, c.rope_theta);
+    if (c.qk_norm) {
+      be.RmsNorm(q, L.q_norm, T * c.num_attention_heads, hd, eps, q);
+      be.RmsNorm(k, L.k_norm, T * c.num_key_value_heads, hd, eps, k);
+    }
+    be.Rope(q, T, c.num_attention_heads, hd, pos_d, c.rope);
+    be.Rope(k, T, c.num_key_value_heads, hd, pos_d, c.rope);
     copies.clear();
     for (size_t s = 0; s < batch.size(); ++s) {
       Status st = batch[s].cache->Append(l, k + offset[s] * kvd, v + offset[s] * kvd,
@@ -470,7 +335,7 @@ Status Qwen3Model::Run(std::span<SequenceInput> batch, const Readout& readout) {
     be.CopyMany(copies);
     be.AttentionBatch(q, seqs, shape, attn);
     be.MatMul(attn, T, L.o, proj);
-    be.Add(x, proj, T * H);
+    be.Add(x, proj, T * H, residual);
 
     // MLP block.
     be.RmsNorm(x, L.post_norm, T, H, eps, h);
@@ -478,7 +343,7 @@ Status Qwen3Model::Run(std::span<SequenceInput> batch, const Readout& readout) {
     be.MatMul(h, T, L.up, up);
     be.SiluMul(gate, up, T * I, gate);
     be.MatMul(gate, T, L.down, proj);
-    be.Add(x, proj, T * H);
+    be.Add(x, proj, T * H, residual);
   }
   if (!want) {
     Status st = be.Synchronize();
@@ -496,6 +361,10 @@ Status Qwen3Model::Run(std::span<SequenceInput> batch, const Readout& readout) {
   }
   CCG_ASSIGN_OR_RETURN(auto logits_b, alloc(B * c.vocab_size, 4));
   LmHead(last, B, static_cast<float*>(logits_b.get()));
+  if (c.logits_scaling != 1) {
+    be.Scale(static_cast<float*>(logits_b.get()), B * c.vocab_size,
+             static_cast<float>(1.0 / c.logits_scaling));
+  }
   Status st = readout(static_cast<const float*>(logits_b.get()), B);
   if (!st.ok()) return drop_uncommitted(st);
   for (size_t s = 0; s < batch.size(); ++s) batch[s].cache->Commit(offset[s + 1] - offset[s]);

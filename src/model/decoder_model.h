@@ -1,6 +1,7 @@
-// The Qwen3 causal LM: weights bound from a Hugging Face folder (optionally
-// with a PEFT LoRA merged in), and a forward pass over a ragged batch of
-// sequences, each with its own KV cache.
+// A decoder-only causal LM (Qwen3, Llama, Granite: ModelConfig): weights
+// bound from a Hugging Face folder (optionally with a PEFT LoRA merged in),
+// and one forward pass over a ragged batch of sequences, each with its own
+// KV cache.
 #pragma once
 
 #include <functional>
@@ -13,6 +14,7 @@
 #include "model/config.h"
 #include "model/kv_cache.h"
 #include "model/lora.h"
+#include "model/weight_binder.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
 #include "weights/weight_store.h"
@@ -50,7 +52,7 @@ struct DeviceMemoryPlan {
   int64_t weights = 0, kv = 0, workspace = 0;
   int64_t total() const { return weights + kv + workspace; }
 };
-DeviceMemoryPlan DeviceMemoryNeeded(const Qwen3Config& c, kernels::Precision precision,
+DeviceMemoryPlan DeviceMemoryNeeded(const ModelConfig& c, kernels::Precision precision,
                                     int64_t batch_tokens, int64_t kv_tokens);
 
 // One sequence of a batch: `tokens` are appended after what `cache` holds.
@@ -59,17 +61,17 @@ struct SequenceInput {
   KvCache* cache = nullptr;
 };
 
-class Qwen3Model {
+class DecoderModel {
  public:
   // Loads config.json and the safetensors weights of `model_dir`, checks every
   // tensor against the shapes config.json implies, and merges `adapter` (may
   // be null; need not outlive the call) into the weights it targets.
-  static Result<std::unique_ptr<Qwen3Model>> Load(const std::string& model_dir,
-                                                  const LoraAdapter* adapter,
-                                                  const ModelOptions& options = {});
-  ~Qwen3Model();
+  static Result<std::unique_ptr<DecoderModel>> Load(const std::string& model_dir,
+                                                    const LoraAdapter* adapter,
+                                                    const ModelOptions& options = {});
+  ~DecoderModel();
 
-  const Qwen3Config& config() const { return config_; }
+  const ModelConfig& config() const { return config_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
   // Bytes of weight data used by the forward pass (mapped + merged/prepared).
   size_t weight_bytes() const { return weight_bytes_; }
@@ -121,25 +123,22 @@ class Qwen3Model {
  private:
   struct Layer {
     kernels::Matrix q, k, v, o, gate, up, down;
-    const float *in_norm, *post_norm, *q_norm, *k_norm;  // backend memory
+    const float *in_norm, *post_norm;                  // backend memory
+    const float *q_norm = nullptr, *k_norm = nullptr;  // with ModelConfig::qk_norm
   };
-  // A norm weight vector in backend memory (kept alive by the model).
-  Result<const float*> BindVector(const TensorView& t);
   // The forward pass; with `readout`, the logits of each sequence's last
   // token (B rows of vocab_size, backend memory) go to it before the caches
   // commit their new rows.
   using Readout = std::function<Status(const float* last_logits, int64_t rows)>;
   Status Run(std::span<SequenceInput> batch, const Readout& readout);
-  Qwen3Model() = default;
+  DecoderModel() = default;
 
-  Qwen3Config config_;
+  ModelConfig config_;
   std::unique_ptr<WeightStore> store_;
-  std::vector<std::vector<float>> owned_;          // merged LoRA matrices (fp32)
-  std::vector<kernels::PreparedMatrix> prepared_;  // weights the backend converted
+  std::unique_ptr<WeightBinder> weights_;  // owns every weight copy the pass reads
   std::vector<Layer> layers_;
   kernels::Matrix embed_, lm_head_;
   const float* final_norm_ = nullptr;
-  std::vector<std::vector<float>> vectors_;  // norm weights (float32, host)
   std::string device_ = "cpu";
   std::vector<std::string> warnings_;
   size_t weight_bytes_ = 0;
