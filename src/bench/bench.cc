@@ -346,48 +346,44 @@ Result<ClassifyRun> ScoreAllUncached(Classifier& cl, const std::vector<Item>& it
   return r;
 }
 
-Result<std::unique_ptr<Classifier>> MakeClassifier(const BenchOptions& o, const std::string& model,
+Result<std::unique_ptr<Classifier>> MakeClassifier(const BenchOptions& o, const ModelOptions& mo,
+                                                   const std::string& model,
                                                    const std::string& adapter,
                                                    const std::string& constitution) {
   ClassifierOptions co;
   co.model_dir = model;
   co.adapter_dir = adapter;
-  co.threads = o.threads;
+  co.model = mo;
   co.prefix_cache = true;
   co.constitution_path = constitution;
-  co.compute = o.compute;
-  co.device = o.device;
   co.max_batch_tokens = o.max_batch_tokens;
   return Classifier::Create(co);
 }
 
-// p_unsafe of each token sequence under `compute`, on top of the shared
+// p_unsafe of each token sequence in `precision`, on top of the shared
 // prefix computed once.
 Result<std::vector<double>> ScoreWith(const std::string& model_dir, const LoraAdapter* adapter,
-                                      const BenchOptions& o, const std::string& compute,
+                                      ModelOptions mo, kernels::Precision precision,
                                       const std::vector<std::vector<int32_t>>& seqs,
                                       int32_t safe_id, int32_t unsafe_id) {
-  ModelOptions mo;
-  mo.threads = o.threads;
-  mo.compute = compute;
-  mo.device = o.device;
+  mo.precision = precision;
+  const std::string compute = kernels::PrecisionName(precision);
   CCG_ASSIGN_OR_RETURN(auto model, DecoderModel::Load(model_dir, adapter, mo));
-  size_t common = seqs[0].size() - 1;
-  for (const auto& s : seqs) {
-    size_t i = 0;
-    while (i < common && i + 1 < s.size() && s[i] == seqs[0][i]) ++i;
-    common = i;
-  }
-  auto prefix = model->NewCache();
-  std::vector<int32_t> head(seqs[0].begin(), seqs[0].begin() + static_cast<int64_t>(common));
-  if (!head.empty()) {
-    SequenceInput s{head, prefix.get()};
-    CCG_RETURN_IF_ERROR(model->Forward(std::span<SequenceInput>(&s, 1), nullptr));
-  }
+  // The head every sequence shares, computed once.
+  int64_t common = static_cast<int64_t>(seqs[0].size());
+  for (const auto& s : seqs) common = std::min(common, CommonPrefix(s, seqs[0]));
+  std::vector<int32_t> head(seqs[0].begin(), seqs[0].begin() + common);
+  CCG_ASSIGN_OR_RETURN(auto prefixes, PrefixCache::Build(*model,
+                                                         [&](std::span<SequenceInput> b) {
+                                                           return model->Forward(b, nullptr);
+                                                         },
+                                                         {std::move(head)}));
   std::vector<double> p;
   for (const auto& seq : seqs) {
-    auto cache = model->NewCache(prefix.get());
-    SequenceInput s{std::span<const int32_t>(seq).subspan(common), cache.get()};
+    int64_t reused = 0;
+    auto cache = prefixes->CacheFor(seq, &reused);
+    SequenceInput s{std::span<const int32_t>(seq).subspan(static_cast<size_t>(reused)),
+                    cache.get()};
     std::vector<std::vector<float>> logits;
     CCG_RETURN_IF_ERROR(model->Forward(std::span<SequenceInput>(&s, 1), &logits));
     const double d = static_cast<double>(logits[0][safe_id]) - logits[0][unsafe_id];
@@ -398,12 +394,8 @@ Result<std::vector<double>> ScoreWith(const std::string& model_dir, const LoraAd
 }
 
 Status Run(BenchOptions o) {
-  {
-    CCG_ASSIGN_OR_RETURN(kernels::DeviceSpec device, kernels::ParseDevice(o.device));
-    CCG_ASSIGN_OR_RETURN(kernels::Precision precision,
-                         kernels::ResolvePrecision(o.compute, device));
-    o.compute = kernels::PrecisionName(precision);
-  }
+  CCG_ASSIGN_OR_RETURN(const ModelOptions mo, ModelOptions::Parse(o.compute, o.device, o.threads));
+  o.compute = kernels::PrecisionName(mo.precision);  // what the output calls it
   const bool generated = o.model_dir.empty();
   std::string model_dir = o.model_dir, adapter_dir = o.adapter_dir;
   const std::string cache_dir = CacheDir(o);
@@ -423,9 +415,7 @@ Status Run(BenchOptions o) {
     StreamBenchOptions so;
     so.model_dir = model_dir;
     so.adapter_dir = adapter_dir;
-    so.threads = o.threads;
-    so.compute = o.compute;
-    so.device = o.device;
+    so.model = mo;
     so.json = o.json;
     so.repeats = o.repeats;
     so.sessions = o.sessions;
@@ -463,7 +453,7 @@ Status Run(BenchOptions o) {
   // Prefix cache on: prefill, latency, throughput.
   std::fprintf(stderr, "loading %s (compute %s)\n", model_dir.c_str(), o.compute.c_str());
   auto t0 = Clock::now();
-  CCG_ASSIGN_OR_RETURN(auto cl, MakeClassifier(o, model_dir, adapter_dir, constitution_path));
+  CCG_ASSIGN_OR_RETURN(auto cl, MakeClassifier(o, mo, model_dir, adapter_dir, constitution_path));
   const double load_s = Seconds(t0);
   DecoderModel& model = cl->engine().model();
   const std::string backend = model.backend_name();
@@ -557,12 +547,13 @@ Status Run(BenchOptions o) {
     }
     const size_t na = std::min<size_t>(seqs.size(), o.quick ? 8 : 20);
     std::vector<std::vector<int32_t>> some(seqs.begin(), seqs.begin() + static_cast<int64_t>(na));
-    CCG_ASSIGN_OR_RETURN(auto ref,
-                         ScoreWith(model_dir, adapter.get(), o, "fp32", some, safe_id, unsafe_id));
+    CCG_ASSIGN_OR_RETURN(auto ref, ScoreWith(model_dir, adapter.get(), mo, kernels::Precision::kF32,
+                                             some, safe_id, unsafe_id));
     accuracy["items"] = na;
-    for (const char* c : {"bf16", "int8"}) {
+    for (kernels::Precision pr : {kernels::Precision::kBF16, kernels::Precision::kInt8}) {
+      const char* c = kernels::PrecisionName(pr);
       CCG_ASSIGN_OR_RETURN(auto p,
-                           ScoreWith(model_dir, adapter.get(), o, c, some, safe_id, unsafe_id));
+                           ScoreWith(model_dir, adapter.get(), mo, pr, some, safe_id, unsafe_id));
       double worst = 0, sum = 0;
       for (size_t i = 0; i < na; ++i) {
         worst = std::max(worst, std::fabs(p[i] - ref[i]));

@@ -1,9 +1,11 @@
 // An item's score is the same bits however it is scored (docs/performance.md,
 // "Identical scores"): alone without the prefix cache, alone with it, in
 // batches of any composition and order, and as the last append of a
-// streaming session, in fp32, bf16 and int8, on the fast CPU backend.
+// streaming session, in fp32, bf16 and int8, on the fast CPU backend, for a
+// Qwen3 model and a Granite one (no q/k norm, Llama 3 scaled RoPE, the four
+// multipliers: every flag of the shared forward pass).
 //
-// The model is a small random one built by random_model.h with head_dim 32,
+// The models are small random ones built by random_model.h with head_dim 32,
 // so that bf16/int8 also run the BF16 attention kernels (head_dim 16, as in
 // the tiny fixture, falls back to the float32 ones).
 #include <gtest/gtest.h>
@@ -11,6 +13,7 @@
 
 #include <filesystem>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "model/random_model.h"
@@ -22,22 +25,38 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class PathIdentityTest : public ::testing::TestWithParam<const char*> {
+// (compute, architecture)
+class PathIdentityTest : public ::testing::TestWithParam<std::tuple<const char*, const char*>> {
  protected:
   static void SetUpTestSuite() {
     dir_ = new fs::path(fs::temp_directory_path() /
                         ("path_identity_test_" + std::to_string(::getpid())));
-    RandomModelShape s;
-    s.hidden = 128;
-    s.intermediate = 256;
-    s.layers = 2;
-    s.heads = 4;
-    s.kv_heads = 2;
-    s.head_dim = 32;
-    s.lora_rank = 4;
-    Status st =
-        EnsureRandomModel(dir_->string(), std::string(CCGUARD_FIXTURES) + "/tiny-a/base", s);
-    ASSERT_TRUE(st.ok()) << st.ToString();
+    for (const char* arch : {"qwen3", "granite"}) {
+      RandomModelShape s;
+      s.architecture = arch;
+      s.hidden = 128;
+      s.intermediate = 256;
+      s.layers = 2;
+      s.heads = 4;
+      s.kv_heads = 2;
+      s.head_dim = 32;
+      s.lora_rank = 4;
+      if (s.architecture == "granite") {
+        s.extra_config = {{"attention_multiplier", 0.03125},
+                          {"embedding_multiplier", 12.0},
+                          {"residual_multiplier", 0.22},
+                          {"logits_scaling", 8.0},
+                          {"rope_scaling",
+                           {{"rope_type", "llama3"},
+                            {"factor", 32.0},
+                            {"low_freq_factor", 1.0},
+                            {"high_freq_factor", 4.0},
+                            {"original_max_position_embeddings", 8192}}}};
+      }
+      Status st = EnsureRandomModel((*dir_ / arch).string(),
+                                    std::string(CCGUARD_FIXTURES) + "/tiny-a/base", s);
+      ASSERT_TRUE(st.ok()) << st.ToString();
+    }
   }
   static void TearDownTestSuite() {
     fs::remove_all(*dir_);
@@ -45,14 +64,16 @@ class PathIdentityTest : public ::testing::TestWithParam<const char*> {
   }
   std::unique_ptr<Classifier> Make(bool prefix_cache) {
     ClassifierOptions o;
-    o.model_dir = (*dir_ / "base").string();
-    o.adapter_dir = (*dir_ / "adapter").string();
+    o.model_dir = (*dir_ / std::get<1>(GetParam()) / "base").string();
+    o.adapter_dir = (*dir_ / std::get<1>(GetParam()) / "adapter").string();
     o.prefix_cache = prefix_cache;
-    o.compute = GetParam();
-    o.threads = 2;
+    o.model = *ModelOptions::Parse(std::get<0>(GetParam()), "cpu", 2);
     auto c = Classifier::Create(o);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return c.ok() ? std::move(c).value() : nullptr;
+  }
+  static std::string Name() {
+    return std::string(std::get<1>(GetParam())) + " " + std::get<0>(GetParam());
   }
   static fs::path* dir_;
 };
@@ -100,7 +121,7 @@ TEST_P(PathIdentityTest, BatchCacheAndSession) {
   auto plain_batched = plain->ScoreBatch(items);
   const size_t n = items.size();
   for (size_t i = 0; i < n; ++i) {
-    const std::string at = std::string(GetParam()) + " item " + std::to_string(i);
+    const std::string at = Name() + " item " + std::to_string(i);
     ExpectSame(cached->Score(items[i]), alone[i], at + ": cached alone vs uncached alone");
     ExpectSame(batched[i], alone[i], at + ": cached batch vs uncached alone");
     ExpectSame(backwards[n - 1 - i], alone[i], at + ": reversed batch");
@@ -121,12 +142,13 @@ TEST_P(PathIdentityTest, BatchCacheAndSession) {
     Item ex;
     ex.prompt = prompt;
     ex.response = full;
-    ExpectSame(got, plain->Score(ex), std::string(GetParam()) + " session after " + full);
+    ExpectSame(got, plain->Score(ex), Name() + " session after " + full);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryPrecision, PathIdentityTest,
-                         ::testing::Values("fp32", "bf16", "int8"));
+INSTANTIATE_TEST_SUITE_P(EveryPrecisionAndArchitecture, PathIdentityTest,
+                         ::testing::Combine(::testing::Values("fp32", "bf16", "int8"),
+                                            ::testing::Values("qwen3", "granite")));
 
 }  // namespace
 }  // namespace ccguard::bench

@@ -82,9 +82,7 @@ Status RunConcurrentSessions(const StreamBenchOptions& o) {
   EngineOptions eo;
   eo.model_dir = o.model_dir;
   eo.adapter_dir = o.adapter_dir;
-  eo.threads = o.threads;
-  eo.compute = o.compute;
-  eo.device = o.device;
+  eo.model = o.model;
   std::fprintf(stderr, "stream bench (%d sessions): loading %s\n", o.sessions, o.model_dir.c_str());
   CCG_ASSIGN_OR_RETURN(std::shared_ptr<Engine> engine, Engine::Create(eo));
   CCG_ASSIGN_OR_RETURN(std::unique_ptr<Classifier> cl,
@@ -164,9 +162,9 @@ Status RunConcurrentSessions(const StreamBenchOptions& o) {
   }
   const double appended = static_cast<double>(n) * kResponseTokens / wall_s;
   const double p50 = Percentile(all, 0.5), p95 = Percentile(all, 0.95);
-  const int threads_used = o.threads > 0 ? o.threads : UsableCpus();
+  const int threads_used = o.model.threads > 0 ? o.model.threads : UsableCpus();
   if (o.json) {
-    Json j = {{"compute", o.compute},
+    Json j = {{"compute", kernels::PrecisionName(o.model.precision)},
               {"backend", engine->model().backend_name()},
               {"device", engine->model().device()},
               {"threads", threads_used},
@@ -187,8 +185,8 @@ Status RunConcurrentSessions(const StreamBenchOptions& o) {
   std::printf(
       "streaming, %d concurrent sessions: each appends a %d-token response in %d chunks of %d "
       "tokens (%s, %s)\n",
-      n, kResponseTokens, kChunks, kResponseTokens / kChunks, o.compute.c_str(),
-      engine->model().backend_name());
+      n, kResponseTokens, kChunks, kResponseTokens / kChunks,
+      kernels::PrecisionName(o.model.precision), engine->model().backend_name());
   std::printf("  %d appends in %llu forward passes, %.1f s\n", n * kChunks,
               static_cast<unsigned long long>(passes), wall_s);
   std::printf("  appended response tokens/s, all sessions   %8.1f\n", appended);
@@ -211,9 +209,7 @@ Status RunStreamBench(const StreamBenchOptions& o) {
   EngineOptions eo;
   eo.model_dir = model_dir;
   eo.adapter_dir = adapter_dir;
-  eo.threads = o.threads;
-  eo.compute = o.compute;
-  eo.device = o.device;
+  eo.model = o.model;
   // One forward for the one-shot exchange (constitution + prompt + the
   // 600-token response: under 2k tokens), small enough to plan on a GPU.
   eo.max_batch_tokens = 1 << 14;
@@ -305,8 +301,8 @@ Status RunStreamBench(const StreamBenchOptions& o) {
   if (json) {
     Json j = {{"model", model_dir},
               {"adapter", adapter_dir},
-              {"threads", o.threads},
-              {"compute", o.compute},
+              {"threads", o.model.threads},
+              {"compute", kernels::PrecisionName(o.model.precision)},
               {"backend", engine->model().backend_name()},
               {"device", engine->model().device()},
               {"repeats", kRepeats},

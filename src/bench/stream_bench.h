@@ -28,15 +28,14 @@
 
 #include <string>
 
+#include "model/decoder_model.h"
 #include "util/status.h"
 
 namespace ccguard::bench {
 
 struct StreamBenchOptions {
   std::string model_dir, adapter_dir;
-  int threads = 0;               // 0: all hardware threads
-  std::string compute = "bf16";  // EngineOptions::compute
-  std::string device = "cpu";    // EngineOptions::device: "cpu", "cuda", "cuda:N"
+  ModelOptions model;  // threads (0: all hardware threads), precision, device
   bool json = false;
   int repeats = 0;  // 0: 3
   // > 0: the concurrent form instead: `sessions` sessions, each in its own

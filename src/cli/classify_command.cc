@@ -27,15 +27,9 @@ int RunClassify(const ModelFlags& flags, const std::string& text,
   const Constitution& c = classifier->constitution();
   const std::string label = s->unsafe ? c.unsafe_label() : c.safe_label();
   if (json) {
-    std::cout << DumpJson({{"label", label},
-                           {"flagged", s->unsafe},
-                           {"p_unsafe", s->p_unsafe},
-                           {"threshold", s->threshold},
-                           {"logprob_safe", s->logprob_safe},
-                           {"logprob_unsafe", s->logprob_unsafe},
-                           {"label_mass", s->label_mass},
-                           {"n_tokens", s->n_tokens}})
-              << '\n';
+    Json out;
+    WriteScoreFields(*s, c, &out);  // as /v1/classify and score
+    std::cout << DumpJson(out) << '\n';
   } else {
     std::printf("%s  p_unsafe=%.4f  threshold=%.2f  (label mass %.3g, %lld tokens, %s)\n",
                 label.c_str(), s->p_unsafe, s->threshold, s->label_mass,

@@ -15,9 +15,13 @@ class App;
 namespace ccguard::cli {
 
 // Options shared by the commands that load a model.
+// The published guard: a LoRA (kDefaultAdapter) on kDefaultModel.
+inline constexpr char kDefaultModel[] = "Qwen/Qwen3-1.7B";
+inline constexpr char kDefaultAdapter[] = "imadreamerboy/constitutional-safety-classifier";
+
 struct ModelFlags {
-  std::string model = "Qwen/Qwen3-1.7B";
-  std::string adapter = "imadreamerboy/constitutional-safety-classifier";
+  std::string model = kDefaultModel;
+  std::string adapter;  // empty: DefaultAdapterFor(model) (loader.h)
   bool no_adapter = false;
   std::string constitution;
   std::optional<double> threshold;

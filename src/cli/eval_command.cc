@@ -354,14 +354,14 @@ int RunEval(const EvalFlags& f) {
     std::fprintf(stderr, "ccguard: the threshold sweep runs on all datasets pooled\n");
   }
   // Read every dataset first: a bad file stops the run before any scoring.
-  std::vector<eval::Item> items;
+  std::vector<eval::LabeledItem> items;
   for (size_t d = 0; d < suite->datasets.size(); ++d) {
     // A dataset of several files is read whole, then sampled once.
     eval::DatasetSpec spec = suite->datasets[d];
     const auto& more = suite->more_paths[d];
     const std::optional<size_t> max_items = spec.max_items;
     if (!more.empty()) spec.max_items.reset();
-    std::vector<eval::Item> part;
+    std::vector<eval::LabeledItem> part;
     std::vector<std::string> paths = {spec.path};
     paths.insert(paths.end(), more.begin(), more.end());
     Json& source = suite->sources[d];
@@ -499,7 +499,7 @@ int RunEval(const EvalFlags& f) {
     PrintError(writer.status());
     return 1;
   }
-  std::vector<const eval::Item*> todo;
+  std::vector<const eval::LabeledItem*> todo;
   for (const auto& it : items) {
     if (!done.count({it.dataset, it.id})) todo.push_back(&it);
   }

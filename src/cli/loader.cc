@@ -34,7 +34,22 @@ hub::ResolveOptions HubOptions() {
   return o;
 }
 
+std::string DefaultAdapterFor(const std::string& model_ref) {
+  const std::string repo = model_ref.substr(0, model_ref.find('@'));
+  return repo == kDefaultModel ? kDefaultAdapter : "";
+}
+
 bool ResolveModelAndAdapter(std::string* model, std::string* adapter, bool no_adapter) {
+  if (!no_adapter && adapter->empty()) {
+    *adapter = DefaultAdapterFor(*model);
+    if (adapter->empty()) {
+      std::fprintf(stderr,
+                   "ccguard: note: no adapter merged: the default one (%s) is for %s only; "
+                   "--adapter merges one into %s\n",
+                   kDefaultAdapter, kDefaultModel, model->c_str());
+      no_adapter = true;
+    }
+  }
   auto m = hub::ResolveModelRef(*model, HubOptions());
   if (!m.ok()) {
     PrintError(m.status().WithContext("--model"));
@@ -62,7 +77,6 @@ std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags, IdentityInpu
   o.constitution_path = flags.constitution;
   o.threshold = flags.threshold;
   o.hf_special_tokens = flags.hf_special_tokens;
-  o.threads = flags.threads;
   auto device = kernels::ParseDevice(flags.device);
   if (!device.ok()) {
     PrintError(device.status().WithContext("--device"));
@@ -73,8 +87,9 @@ std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags, IdentityInpu
     PrintError(precision.status().WithContext("--compute"));
     return nullptr;
   }
-  o.compute = kernels::PrecisionName(*precision);
-  o.device = flags.device;
+  o.model.threads = flags.threads;
+  o.model.device = *device;
+  o.model.precision = *precision;
   o.max_batch_tokens = flags.max_batch_tokens;
   auto c = Classifier::Create(o);
   if (!c.ok()) {

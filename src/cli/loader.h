@@ -16,9 +16,17 @@ namespace ccguard::cli {
 std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags,
                                            IdentityInputs* identity = nullptr);
 
+// The adapter a model gets when none is named: the published LoRA
+// (kDefaultAdapter) for the base model it was trained on (kDefaultModel, any
+// revision), none for any other model (another guard, another base model: the
+// published LoRA would merge into DynaGuard-1.7B's shapes without an error).
+std::string DefaultAdapterFor(const std::string& model_ref);
+
 // Resolves a --model and, unless `no_adapter`, an --adapter reference (a
 // folder, or a Hugging Face repo id found in or downloaded to the cache) to
-// folders, in place. On failure prints the error and returns false.
+// folders, in place. An empty *adapter means DefaultAdapterFor(*model); when
+// that is none too, *adapter stays empty and a note says so on stderr. On
+// failure prints the error and returns false.
 bool ResolveModelAndAdapter(std::string* model, std::string* adapter, bool no_adapter);
 
 // Prints "ccguard: error: <status>" to stderr.

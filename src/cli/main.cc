@@ -18,8 +18,11 @@ namespace {
 void AddModelFlags(CLI::App* cmd, ccguard::cli::ModelFlags* f) {
   cmd->add_option("-m,--model", f->model, "Model folder or Hugging Face repo id[@revision]")
       ->capture_default_str();
-  auto* adapter = cmd->add_option("--adapter", f->adapter, "PEFT LoRA adapter folder or repo id")
-                      ->capture_default_str();
+  auto* adapter = cmd->add_option("--adapter", f->adapter,
+                                  std::string("PEFT LoRA adapter folder or repo id (default: ") +
+                                      ccguard::cli::kDefaultAdapter +
+                                      " with the default --model, none with "
+                                      "another)");
   cmd->add_flag("--no-adapter", f->no_adapter, "Score with the base model alone")
       ->excludes(adapter);
   cmd->add_option("--constitution", f->constitution,

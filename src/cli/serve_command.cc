@@ -135,6 +135,11 @@ Status BuildConfig(const ServeFlags& f, server::ServerConfig* c) {
   Override(f.adapter, &c->adapter);
   if (f.no_adapter) c->no_adapter = true;
   if (f.adapter) c->no_adapter = false;
+  // No adapter named: the published LoRA with the default model only.
+  if (!c->no_adapter && c->adapter.empty()) {
+    c->adapter = DefaultAdapterFor(c->model);
+    if (c->adapter.empty()) c->no_adapter = true;
+  }
   if (!f.constitutions.empty()) {
     c->constitutions.clear();
     for (const auto& s : f.constitutions) {

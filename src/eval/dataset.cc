@@ -14,7 +14,7 @@
 namespace ccguard::eval {
 namespace {
 
-using Items = std::vector<Item>;
+using Items = std::vector<LabeledItem>;
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -55,9 +55,9 @@ Result<std::string> IdOf(const Table& t, const TableRow& row, const std::string&
   return GetRequiredScalar(t, row, id_column);
 }
 
-Item MakeItem(const DatasetSpec& spec, std::string id, std::string prompt,
-              std::optional<std::string> response, bool unsafe) {
-  Item item;
+LabeledItem MakeItem(const DatasetSpec& spec, std::string id, std::string prompt,
+                     std::optional<std::string> response, bool unsafe) {
+  LabeledItem item;
   item.dataset = spec.name;
   item.id = std::move(id);
   item.prompt = std::move(prompt);
@@ -460,7 +460,7 @@ std::vector<std::string> DatasetKinds() {
   return kinds;
 }
 
-Result<std::vector<Item>> ReadDataset(const DatasetSpec& spec_in, ReadStats* stats_out) {
+Result<std::vector<LabeledItem>> ReadDataset(const DatasetSpec& spec_in, ReadStats* stats_out) {
   DatasetSpec spec = spec_in;
   if (spec.name.empty()) spec.name = spec.kind;
   ReadStats stats;

@@ -74,7 +74,9 @@
 
 namespace ccguard::eval {
 
-struct Item {
+// One dataset row as evaluation reads it: what to score and its gold label
+// (not to be confused with ccguard::Item, what a classifier scores).
+struct LabeledItem {
   std::string dataset;  // DatasetSpec::name
   std::string id;       // upstream id, else the 1-based line number
   std::string prompt;
@@ -83,7 +85,7 @@ struct Item {
 };
 
 struct DatasetSpec {
-  std::string name;  // goes into Item::dataset; the kind when empty
+  std::string name;  // goes into LabeledItem::dataset; the kind when empty
   std::string kind;  // see above
   std::string path;
   // When set, keep Sample(items, *max_items, seed) (sample.h): a deterministic
@@ -119,6 +121,6 @@ struct ReadStats {
 // The kinds ReadDataset knows, sorted.
 std::vector<std::string> DatasetKinds();
 
-Result<std::vector<Item>> ReadDataset(const DatasetSpec& spec, ReadStats* stats = nullptr);
+Result<std::vector<LabeledItem>> ReadDataset(const DatasetSpec& spec, ReadStats* stats = nullptr);
 
 }  // namespace ccguard::eval

@@ -19,15 +19,15 @@ struct Counts {
   size_t n = 0, unsafe = 0, safe = 0;
 };
 
-Counts CountOf(const std::vector<Item>& items) {
+Counts CountOf(const std::vector<LabeledItem>& items) {
   Counts c;
   c.n = items.size();
   for (const auto& i : items) (i.unsafe ? c.unsafe : c.safe) += 1;
   return c;
 }
 
-std::vector<Item> MustRead(const std::string& kind, const std::string& rel,
-                           ReadStats* stats = nullptr) {
+std::vector<LabeledItem> MustRead(const std::string& kind, const std::string& rel,
+                                  ReadStats* stats = nullptr) {
   DatasetSpec spec;
   spec.kind = kind;
   spec.path = (kData / rel).string();
@@ -43,7 +43,7 @@ std::vector<Item> MustRead(const std::string& kind, const std::string& rel,
   return *r;
 }
 
-void ExpectCounts(const std::vector<Item>& items, size_t n, size_t unsafe, size_t safe) {
+void ExpectCounts(const std::vector<LabeledItem>& items, size_t n, size_t unsafe, size_t safe) {
   Counts c = CountOf(items);
   EXPECT_EQ(c.n, n);
   EXPECT_EQ(c.unsafe, unsafe);

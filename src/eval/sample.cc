@@ -22,9 +22,9 @@ std::vector<size_t> SampleIndices(size_t size, size_t n, uint64_t seed) {
   return idx;
 }
 
-std::vector<Item> Sample(std::vector<Item> items, size_t n, uint64_t seed) {
+std::vector<LabeledItem> Sample(std::vector<LabeledItem> items, size_t n, uint64_t seed) {
   if (n >= items.size()) return items;
-  std::vector<Item> out;
+  std::vector<LabeledItem> out;
   out.reserve(n);
   for (size_t i : SampleIndices(items.size(), n, seed)) out.push_back(std::move(items[i]));
   return out;

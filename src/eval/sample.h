@@ -18,6 +18,6 @@ namespace ccguard::eval {
 // The picked positions, ascending.
 std::vector<size_t> SampleIndices(size_t size, size_t n, uint64_t seed);
 
-std::vector<Item> Sample(std::vector<Item> items, size_t n, uint64_t seed);
+std::vector<LabeledItem> Sample(std::vector<LabeledItem> items, size_t n, uint64_t seed);
 
 }  // namespace ccguard::eval

@@ -10,8 +10,8 @@
 namespace ccguard::eval {
 namespace {
 
-std::vector<Item> MakeItems(size_t n) {
-  std::vector<Item> items(n);
+std::vector<LabeledItem> MakeItems(size_t n) {
+  std::vector<LabeledItem> items(n);
   for (size_t i = 0; i < n; ++i) items[i].id = std::to_string(i);
   return items;
 }

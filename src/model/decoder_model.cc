@@ -10,6 +10,7 @@
 // sequence's last token only, divided by logits_scaling (Granite).
 #include "model/decoder_model.h"
 
+#include <cctype>
 #include <filesystem>
 #include <map>
 
@@ -22,21 +23,42 @@ const char* const kLinear[] = {"self_attn.q_proj", "self_attn.k_proj", "self_att
                                "self_attn.o_proj", "mlp.gate_proj",    "mlp.up_proj",
                                "mlp.down_proj"};
 
-Result<std::unique_ptr<kernels::Backend>> MakeBackend(const ModelOptions& o,
-                                                      const kernels::DeviceSpec& device,
-                                                      ThreadPool* pool) {
-  CCG_ASSIGN_OR_RETURN(kernels::Precision precision, kernels::ResolvePrecision(o.compute, device));
-  if (device.cuda) {
+// The name a model folder goes by: config.json's _name_or_path, else the Hub
+// repo of a cache snapshot (.../models--org--name/snapshots/<commit>), else "".
+std::string ModelName(const std::string& dir, const ModelConfig& c) {
+  if (!c.name_or_path.empty()) return c.name_or_path;
+  for (const auto& part : fs::path(dir)) {
+    const std::string s = part.string();
+    if (s.rfind("models--", 0) != 0) continue;
+    std::string repo = s.substr(8);
+    if (const size_t at = repo.find("--"); at != std::string::npos) repo.replace(at, 2, "/");
+    return repo;
+  }
+  return "";
+}
+
+// "Org/Name-1.7B" and "/some/path/name-1.7b/" both → "name-1.7b".
+std::string ShortName(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  s = s.substr(s.find_last_of('/') + 1);
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+Result<std::unique_ptr<kernels::Backend>> MakeBackend(const ModelOptions& o, ThreadPool* pool) {
+  const kernels::Precision precision = o.precision;
+  if (o.device.cuda) {
     if (o.backend != "auto") {
       return Status::InvalidArgument("backend '" + o.backend + "' is a CPU backend; device " +
-                                     o.device + " has its own");
+                                     o.device.ToString() + " has its own");
     }
-    return kernels::MakeCudaBackend(device.index, precision);
+    return kernels::MakeCudaBackend(o.device.index, precision);
   }
   if (o.backend == "portable") {
     if (precision != kernels::Precision::kF32) {
-      return Status::InvalidArgument("the portable backend computes in fp32 only, not " +
-                                     o.compute);
+      return Status::InvalidArgument(
+          std::string("the portable backend computes in fp32 only, not ") +
+          kernels::PrecisionName(precision));
     }
     return kernels::MakeCpuBackend(pool);
   }
@@ -47,6 +69,15 @@ Result<std::unique_ptr<kernels::Backend>> MakeBackend(const ModelOptions& o,
 }
 
 }  // namespace
+
+Result<ModelOptions> ModelOptions::Parse(std::string_view compute, std::string_view device,
+                                         int threads) {
+  ModelOptions o;
+  CCG_ASSIGN_OR_RETURN(o.device, kernels::ParseDevice(device));
+  CCG_ASSIGN_OR_RETURN(o.precision, kernels::ResolvePrecision(compute, o.device));
+  o.threads = threads;
+  return o;
+}
 
 DeviceMemoryPlan DeviceMemoryNeeded(const ModelConfig& c, kernels::Precision precision,
                                     int64_t batch_tokens, int64_t kv_tokens) {
@@ -74,10 +105,9 @@ Result<std::unique_ptr<DecoderModel>> DecoderModel::Load(const std::string& mode
                                                          const LoraAdapter* adapter,
                                                          const ModelOptions& options) {
   std::unique_ptr<DecoderModel> m(new DecoderModel());
-  CCG_ASSIGN_OR_RETURN(kernels::DeviceSpec device, kernels::ParseDevice(options.device));
-  m->device_ = device.ToString();
-  m->pool_ = std::make_unique<ThreadPool>(device.cuda ? 1 : options.threads);
-  CCG_ASSIGN_OR_RETURN(m->backend_, MakeBackend(options, device, m->pool_.get()));
+  m->device_ = options.device.ToString();
+  m->pool_ = std::make_unique<ThreadPool>(options.device.cuda ? 1 : options.threads);
+  CCG_ASSIGN_OR_RETURN(m->backend_, MakeBackend(options, m->pool_.get()));
   CCG_ASSIGN_OR_RETURN(m->config_,
                        ModelConfig::FromFile((fs::path(model_dir) / "config.json").string()));
   CCG_ASSIGN_OR_RETURN(m->store_, WeightStore::OpenModelDir(model_dir));
@@ -117,6 +147,18 @@ Result<std::unique_ptr<DecoderModel>> DecoderModel::Load(const std::string& mode
   }
   CCG_ASSIGN_OR_RETURN(m->final_norm_, wb.Vector("model.norm.weight", H));
 
+  // An adapter trained on another model merges without an error wherever the
+  // shapes agree (the published LoRA into DynaGuard-1.7B): say so.
+  if (adapter != nullptr) {
+    const std::string base = adapter->config().base_model_name_or_path;
+    const std::string name = ModelName(model_dir, c);
+    if (!base.empty() && !name.empty() && ShortName(base) != ShortName(name)) {
+      m->warnings_.push_back(adapter->dir() + ": the adapter was trained on '" + base +
+                             "' but the model is '" + name +
+                             "'; it is merged because the shapes fit, but its scores are "
+                             "those of another model's adapter (--no-adapter scores without it)");
+    }
+  }
   // Adapter modules not yet applied; whatever remains at the end is an error.
   std::map<std::string, LoraPair> pending;
   if (adapter) pending = adapter->modules();

@@ -21,28 +21,34 @@
 
 namespace ccguard {
 
+// How a model computes. What users write (--compute, --device, a server
+// config) is parsed once, where it is read (ModelOptions::Parse); from there
+// on these are values, not strings.
 struct ModelOptions {
   int threads = 0;  // 0: all hardware threads
-  // Arithmetic of the matrix multiplies (kernels::Precision): "fp32" (the
-  // reference: float32 on the stored weights), "bf16" (activations rounded to
-  // bfloat16, BF16 weights) or "int8" (weights quantized per output channel,
-  // activations per token). The LoRA is merged in float32 first either way;
-  // the embedding and LM head stay BF16 as stored. "auto":
-  // kernels::DefaultPrecision for the device (bf16 where the hardware has
-  // native BF16, else fp32; what the command line uses by default). Anything
-  // else is an error.
-  std::string compute = "fp32";
+  // Arithmetic of the matrix multiplies: kF32 (the reference: float32 on the
+  // stored weights), kBF16 (activations rounded to bfloat16, BF16 weights)
+  // or kInt8 (weights quantized per output channel, activations per token).
+  // The LoRA is merged in float32 first either way; the embedding and LM
+  // head stay BF16 as stored.
+  kernels::Precision precision = kernels::Precision::kF32;
   // "auto": the fast CPU backend for this CPU (kernels::MakeFastCpuBackend);
   // "portable": the portable reference backend (fp32 only). CPU only.
   std::string backend = "auto";
-  // Where the forward pass runs (kernels::ParseDevice): "cpu", "cuda" or
-  // "cuda:N". On CUDA the weights are uploaded once at load (BF16 for bf16,
-  // float32 for fp32; int8 is refused) and the keys/values live on the device.
-  std::string device = "cpu";
+  // Where the forward pass runs. On CUDA the weights are uploaded once at
+  // load (BF16 for bf16, float32 for fp32; int8 is refused) and the
+  // keys/values live on the device.
+  kernels::DeviceSpec device;  // the CPU
   // New tokens per forward pass the caller will send at most (EngineOptions::
   // max_batch_tokens): on a device, Load checks that the weights, their
   // keys/values and the activations of such a pass fit in its free memory.
   int64_t max_batch_tokens = 2048;
+
+  // `compute` is fp32, bf16, int8 or auto (kernels::DefaultPrecision for the
+  // device: bf16 where the hardware has native BF16, else fp32); `device` is
+  // cpu, cuda or cuda:N. Errors name the value and what is accepted.
+  static Result<ModelOptions> Parse(std::string_view compute, std::string_view device,
+                                    int threads = 0);
 };
 
 // Device memory a model needs (DeviceMemoryNeeded): weights in the compute

@@ -1,4 +1,5 @@
-// The forward pass on a GPU (--device cuda): golden parity of tiny-a in fp32
+// The forward pass on a GPU (--device cuda): golden parity of tiny-a and of
+// the Llama and Granite architecture goldens in fp32
 // (the fixture tolerances: |Δ logprob| <= 1e-3, |Δ p_unsafe| <= 1e-4), bf16
 // within the CPU bf16 bound (0.02), and the same score for an item alone, in
 // a ragged batch, or continued from a prefix cache (fp32 <= 1e-6, bf16 <=
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "model/architecture_golden.h"
 #include "model/decoder_model.h"
 #include "util/json_file.h"
 
@@ -42,10 +44,10 @@ Score Stats(const std::vector<float>& logits) {
 }
 
 std::unique_ptr<DecoderModel> Load(const std::string& compute, const LoraAdapter* adapter) {
-  ModelOptions o;
-  o.device = "cuda";
-  o.compute = compute;
-  auto m = DecoderModel::Load(kBase, adapter, o);
+  auto o = ModelOptions::Parse(compute, "cuda");
+  EXPECT_TRUE(o.ok()) << o.status().ToString();
+  if (!o.ok()) return nullptr;
+  auto m = DecoderModel::Load(kBase, adapter, *o);
   EXPECT_TRUE(m.ok()) << m.status().ToString();
   return m.ok() ? std::move(m).value() : nullptr;
 }
@@ -187,10 +189,26 @@ TEST_F(CudaModelTest, SameScoreAloneBatchedOrCached) {
   }
 }
 
+// The other architectures (Llama with llama3 RoPE, Granite's multipliers:
+// architecture_golden.h) on the GPU: fp32 against llama.cpp's logits within
+// the fixture tolerance (|Δ logprob| <= 1e-3), bf16 within the CPU's bf16
+// bound (0.06) of the CPU's fp32.
+TEST_F(CudaModelTest, ArchitectureGoldens) {
+  for (const char* name : {"llama", "granite"}) {
+    testing::GoldenModel g(name);
+    ASSERT_TRUE(g.ready()) << name;
+    const double fp32 = g.ExpectMatches(g.LogProbs("fp32", "cuda"), 1e-3);
+    const double bf16 = testing::MaxAbsDiff(g.LogProbs("bf16", "cuda"), g.LogProbs("fp32"));
+    EXPECT_LE(bf16, 0.06) << name;
+    std::printf(
+        "GPUCHECK {\"check\": \"architecture\", \"architecture\": \"%s\", "
+        "\"fp32_max_dlogprob_vs_llama_cpp\": %.3g, \"bf16_max_dlogprob_vs_cpu_fp32\": %.3g}\n",
+        name, fp32, bf16);
+  }
+}
+
 TEST_F(CudaModelTest, RefusesWhatDoesNotFitWithTheFigures) {
-  ModelOptions o;
-  o.device = "cuda";
-  o.compute = "fp32";
+  ModelOptions o = *ModelOptions::Parse("fp32", "cuda");
   o.max_batch_tokens = int64_t{1} << 34;
   auto m = DecoderModel::Load(kBase, nullptr, o);
   ASSERT_FALSE(m.ok());
@@ -201,9 +219,7 @@ TEST_F(CudaModelTest, RefusesWhatDoesNotFitWithTheFigures) {
 
 // Needs no GPU: what a CUDA request says where it cannot run, and int8.
 TEST(CudaModelRefusalTest, ClearErrors) {
-  ModelOptions o;
-  o.device = "cuda";
-  o.compute = "int8";
+  ModelOptions o = *ModelOptions::Parse("int8", "cuda");
   auto m = DecoderModel::Load(kBase, nullptr, o);
   ASSERT_FALSE(m.ok());
   if (kernels::CudaBuiltIn()) {
@@ -211,13 +227,11 @@ TEST(CudaModelRefusalTest, ClearErrors) {
   } else {
     EXPECT_NE(m.status().message().find("built without CUDA"), std::string::npos);
   }
-  o.device = "tpu";
-  m = DecoderModel::Load(kBase, nullptr, o);
-  ASSERT_FALSE(m.ok());
-  EXPECT_NE(m.status().message().find("device 'tpu'"), std::string::npos);
+  auto tpu = ModelOptions::Parse("int8", "tpu");
+  ASSERT_FALSE(tpu.ok());
+  EXPECT_NE(tpu.status().message().find("device 'tpu'"), std::string::npos);
   if (!kernels::CudaDeviceCount().ok()) {
-    o.device = "cuda:1";
-    o.compute = "bf16";
+    o = *ModelOptions::Parse("bf16", "cuda:1");
     m = DecoderModel::Load(kBase, nullptr, o);
     ASSERT_FALSE(m.ok());
     EXPECT_EQ(m.status().message(), kernels::CudaDeviceCount().status().message());

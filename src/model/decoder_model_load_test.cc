@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "model/decoder_model.h"
+#include "util/json_file.h"
 #include "weights/safetensors_writer.h"
 
 namespace ccguard {
@@ -94,6 +95,45 @@ TEST(DecoderModelLoadTest, RewrittenCopyLoadsCleanly) {
   auto m = DecoderModel::Load(MakeModel("extra", [](TensorToWrite*) { return true; }), nullptr);
   ASSERT_TRUE(m.ok());
   EXPECT_TRUE((*m)->warnings().empty());
+}
+
+// An adapter trained on another base model merges wherever the shapes fit:
+// the load says so, naming both (config.json's _name_or_path, or the Hub
+// repo of a cache snapshot folder, against base_model_name_or_path).
+TEST(DecoderModelLoadTest, WarnsWhenTheAdapterIsForAnotherModel) {
+  const fs::path root = fs::path(::testing::TempDir()) / "decoder_model_load_test_adapter_base";
+  fs::remove_all(root);
+  const fs::path adapter = root / "adapter";
+  fs::create_directories(adapter);
+  fs::copy_file(std::string(CCGUARD_FIXTURES) + "/tiny-a/adapter/adapter_model.safetensors",
+                adapter / "adapter_model.safetensors");
+  Json acfg = *ReadJsonFile(std::string(CCGUARD_FIXTURES) + "/tiny-a/adapter/adapter_config.json");
+  acfg["base_model_name_or_path"] = "Qwen/Qwen3-1.7B";
+  std::ofstream((adapter / "adapter_config.json").string()) << acfg.dump();
+  auto lora = LoraAdapter::Open(adapter.string());
+  ASSERT_TRUE(lora.ok()) << lora.status().ToString();
+
+  auto warned = [&](const fs::path& model_dir, const std::string& name_or_path) {
+    fs::create_directories(model_dir);
+    fs::copy_file(kBase + "/model.safetensors", model_dir / "model.safetensors",
+                  fs::copy_options::overwrite_existing);
+    Json cfg = *ReadJsonFile(kBase + "/config.json");
+    if (!name_or_path.empty()) cfg["_name_or_path"] = name_or_path;
+    std::ofstream((model_dir / "config.json").string()) << cfg.dump();
+    auto m = DecoderModel::Load(model_dir.string(), lora->get());
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    for (const auto& w : (*m)->warnings()) {
+      if (w.find("the adapter was trained on 'Qwen/Qwen3-1.7B'") != std::string::npos) return w;
+    }
+    return std::string();
+  };
+  const std::string w = warned(root / "dynaguard", "tomg-group-umd/DynaGuard-1.7B");
+  EXPECT_NE(w.find("but the model is 'tomg-group-umd/DynaGuard-1.7B'"), std::string::npos) << w;
+  EXPECT_EQ(warned(root / "same", "Qwen/Qwen3-1.7B"), "");
+  EXPECT_EQ(warned(root / "local", "/models/qwen3-1.7b/"), "");  // the same name, a path
+  EXPECT_EQ(warned(root / "unnamed", ""), "");                   // nothing to compare
+  const fs::path snapshot = root / "models--tomg-group-umd--DynaGuard-1.7B" / "snapshots" / "abc";
+  EXPECT_NE(warned(snapshot, "").find("'tomg-group-umd/DynaGuard-1.7B'"), std::string::npos);
 }
 
 }  // namespace

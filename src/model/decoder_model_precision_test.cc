@@ -28,8 +28,7 @@ struct Scores {
 };
 
 Scores ScoreCases(const std::string& compute, const LoraAdapter* adapter) {
-  ModelOptions o;
-  o.compute = compute;
+  ModelOptions o = *ModelOptions::Parse(compute, "cpu");
   auto model = DecoderModel::Load(kBase, adapter, o);
   EXPECT_TRUE(model.ok()) << model.status().ToString();
   if (!model.ok()) return {};
@@ -71,15 +70,13 @@ TEST(ModelPrecisionTest, Bf16AndInt8AgainstFp32) {
 }
 
 TEST(ModelPrecisionTest, RejectsUnknownComputeAndPortableBf16) {
-  ModelOptions o;
-  o.compute = "fp16";
-  auto m = DecoderModel::Load(kBase, nullptr, o);
-  ASSERT_FALSE(m.ok());
-  EXPECT_NE(m.status().message().find("fp16"), std::string::npos);
-  o.compute = "bf16";
+  auto bad = ModelOptions::Parse("fp16", "cpu");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("fp16"), std::string::npos);
+  ModelOptions o = *ModelOptions::Parse("bf16", "cpu");
   o.backend = "portable";
   EXPECT_FALSE(DecoderModel::Load(kBase, nullptr, o).ok());
-  o.compute = "fp32";
+  o.precision = kernels::Precision::kF32;
   auto p = DecoderModel::Load(kBase, nullptr, o);
   ASSERT_TRUE(p.ok());
   EXPECT_STREQ((*p)->backend_name(), "cpu-portable");

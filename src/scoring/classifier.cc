@@ -22,13 +22,6 @@ Result<int32_t> LabelToken(const Tokenizer& tok, const std::string& word) {
   return (*ids)[0];
 }
 
-int64_t CommonPrefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
-  const size_t n = std::min(a.size(), b.size());
-  size_t i = 0;
-  while (i < n && a[i] == b[i]) ++i;
-  return static_cast<int64_t>(i);
-}
-
 }  // namespace
 
 void WriteScoreFields(const ItemScore& s, const Constitution& c, Json* out) {
@@ -67,6 +60,12 @@ Result<std::unique_ptr<Classifier>> Classifier::Create(std::shared_ptr<Engine> e
     return Status::InvalidArgument("threshold must be in [0, 1]");
   }
   cl->label_mass_warning_ = label_mass_warning;
+  CCG_ASSIGN_OR_RETURN(auto prefix_ids, cl->PrefixTokens());
+  Engine* e = cl->engine_.get();
+  auto prefixes = PrefixCache::Build(
+      e->model(), [e](std::span<SequenceInput> b) { return e->Prefill(b); }, std::move(prefix_ids));
+  if (!prefixes.ok()) return prefixes.status().WithContext("computing the constitution prefix");
+  cl->prefixes_ = std::move(prefixes).value();
   return cl;
 }
 
@@ -139,79 +138,28 @@ Result<ItemScore> Classifier::ScoreFromLabels(double logit_safe, double logit_un
   return s;
 }
 
-// The prefix caches: the token prefix shared by every input item (the
-// constitution's system message and the input template's head), and the one
-// shared by every exchange item, chained on the first. Each is found as the
-// longest common prefix of two items that differ only in their content.
-Status Classifier::EnsurePrefix() {
-  std::lock_guard<std::mutex> lock(prefix_mu_);
-  if (prefix_ready_ || !engine_->options().prefix_cache) return Status::Ok();
+Result<std::vector<std::vector<int32_t>>> Classifier::PrefixTokens() const {
+  if (!engine_->options().prefix_cache) return std::vector<std::vector<int32_t>>{};
   auto lcp_of = [&](const Item& a, const Item& b) -> Result<std::vector<int32_t>> {
     CCG_ASSIGN_OR_RETURN(auto ta, Tokenize(a));
     CCG_ASSIGN_OR_RETURN(auto tb, Tokenize(b));
     ta.resize(static_cast<size_t>(CommonPrefix(ta, tb)));
     return ta;
   };
-  Item in_a, in_b, ex_a, ex_b;
+  Item in_a, in_b;
   in_a.prompt = "A";
   in_b.prompt = "B";
-  ex_a = in_a;
-  ex_b = in_b;
+  Item ex_a = in_a, ex_b = in_b;
   ex_a.response = "A";
   ex_b.response = "B";
   CCG_ASSIGN_OR_RETURN(std::vector<int32_t> in_ids, lcp_of(in_a, in_b));
   CCG_ASSIGN_OR_RETURN(std::vector<int32_t> ex_ids, lcp_of(ex_a, ex_b));
-  DecoderModel& m = engine_->model();
-  auto in_cache = m.NewCache();
-  if (!in_ids.empty()) {
-    SequenceInput s{in_ids, in_cache.get()};
-    CCG_RETURN_IF_ERROR(engine_->Prefill(std::span<SequenceInput>(&s, 1)));
-  }
-  const int64_t shared = CommonPrefix(in_ids, ex_ids);
-  auto ex_cache = m.NewCache(in_cache.get(), shared);
-  std::vector<int32_t> ex_rest(ex_ids.begin() + shared, ex_ids.end());
-  if (!ex_rest.empty()) {
-    SequenceInput s{ex_rest, ex_cache.get()};
-    CCG_RETURN_IF_ERROR(engine_->Prefill(std::span<SequenceInput>(&s, 1)));
-  }
-  prefixes_.push_back({std::move(in_ids), std::move(in_cache)});
-  prefixes_.push_back({std::move(ex_ids), std::move(ex_cache)});
-  prefix_ready_ = true;
-  return Status::Ok();
-}
-
-int64_t Classifier::prefix_tokens() const {
-  int64_t n = 0;
-  for (const auto& p : prefixes_) n = std::max(n, static_cast<int64_t>(p.ids.size()));
-  return n;
-}
-
-std::unique_ptr<KvCache> Classifier::CacheFor(const std::vector<int32_t>& tokens,
-                                              int64_t* reused) const {
-  const Prefix* best = nullptr;
-  int64_t best_len = 0;
-  for (const auto& p : prefixes_) {
-    // At least one token must run, to produce the logits.
-    const int64_t l =
-        std::min(CommonPrefix(tokens, p.ids), static_cast<int64_t>(tokens.size()) - 1);
-    if (l > best_len) {
-      best = &p;
-      best_len = l;
-    }
-  }
-  *reused = best_len;
-  return best ? engine_->model().NewCache(best->cache.get(), best_len)
-              : engine_->model().NewCache();
+  return std::vector<std::vector<int32_t>>{std::move(in_ids), std::move(ex_ids)};
 }
 
 std::vector<Result<ItemScore>> Classifier::ScoreTokens(
     const std::vector<std::vector<int32_t>>& seqs) {
   std::vector<Result<ItemScore>> out(seqs.size(), Result<ItemScore>(Status::Internal("unscored")));
-  Status prefix = EnsurePrefix();
-  if (!prefix.ok()) {
-    for (auto& o : out) o = prefix.WithContext("computing the constitution prefix");
-    return out;
-  }
   const int64_t max_item = engine_->options().max_item_tokens;
   const int64_t budget = engine_->options().max_batch_tokens;
   struct Work {
@@ -229,7 +177,7 @@ std::vector<Result<ItemScore>> Classifier::ScoreTokens(
                                          " tokens; the limit is " + std::to_string(max_item));
     } else {
       Work w{i, 0, nullptr};
-      w.cache = CacheFor(seqs[i], &w.reused);
+      w.cache = prefixes_->CacheFor(seqs[i], &w.reused);
       todo.push_back(std::move(w));
     }
   }
@@ -314,7 +262,6 @@ Result<std::unique_ptr<StreamSession>> Classifier::OpenSession(const Item& base)
   Item probe = base;
   probe.response = "";
   CCG_RETURN_IF_ERROR(Tokenize(probe).status());
-  CCG_RETURN_IF_ERROR(EnsurePrefix());
   return std::unique_ptr<StreamSession>(new StreamSession(this, base));
 }
 

@@ -4,13 +4,13 @@
 // a shared Engine. For each item it renders the request, tokenizes it, runs
 // the model to the last position and reads the next-token distribution over
 // the two label tokens. The keys/values of the constitution's prefix (the
-// part of the prompt that does not depend on the item) are computed once and
-// reused: an item only runs the tokens after its longest common prefix with
-// it, so scores equal full-prompt scores. All methods are thread-safe.
+// part of the prompt that does not depend on the item) are computed once,
+// when the classifier is created, and reused (PrefixCache): an item only runs
+// the tokens after its longest common prefix with it, so scores equal
+// full-prompt scores. All methods are thread-safe.
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,6 +19,7 @@
 #include "prompt/constitution.h"
 #include "scoring/engine.h"
 #include "scoring/item.h"
+#include "scoring/prefix_cache.h"
 
 namespace ccguard {
 
@@ -42,8 +43,9 @@ struct ItemScore {
   bool low_label_mass = false;
 };
 
-// Writes the score fields every output of a score shares (CLI lines, bulk
-// rows, HTTP replies) into the object *out: p_unsafe, label (the
+// The one place a score becomes JSON: writes the fields every output of a
+// score shares (`score` and `classify --json` lines, bulk rows, /v1/classify
+// results, session replies) into the object *out: p_unsafe, label (the
 // constitution's word), flagged, threshold, n_tokens, label_mass,
 // logprob_safe, logprob_unsafe.
 void WriteScoreFields(const ItemScore& s, const Constitution& c, Json* out);
@@ -96,32 +98,26 @@ class Classifier {
   Engine& engine() { return *engine_; }
   const std::shared_ptr<Engine>& shared_engine() const { return engine_; }
   const std::vector<std::string>& warnings() const { return engine_->warnings(); }
-  // Tokens of the cached constitution prefix (0 until first use or if off).
-  int64_t prefix_tokens() const;
+  // Tokens of the cached constitution prefix (0 if off).
+  int64_t prefix_tokens() const { return prefixes_->longest(); }
+  // The constitution's prefix caches (reusing nothing if prefix caching is off).
+  const PrefixCache& prefixes() const { return *prefixes_; }
 
  private:
-  friend class StreamSession;
   Classifier(std::shared_ptr<Engine> engine, Constitution c)
       : engine_(std::move(engine)), constitution_(std::move(c)) {}
-  // Builds the prefix cache on first use; returns it (or null when disabled).
-  Status EnsurePrefix();
-  // A new cache for `tokens` reusing as much of the prefix as matches; sets
-  // *reused to the number of tokens it already holds.
-  std::unique_ptr<KvCache> CacheFor(const std::vector<int32_t>& tokens, int64_t* reused) const;
+  // The token prefix shared by every input item (the constitution's system
+  // message and the input template's head), and the one shared by every
+  // exchange item, each found as the longest common prefix of two items that
+  // differ only in their content; none when prefix caching is off.
+  Result<std::vector<std::vector<int32_t>>> PrefixTokens() const;
 
   std::shared_ptr<Engine> engine_;
   Constitution constitution_;
   double threshold_ = 0.5;
   double label_mass_warning_ = 0.1;
   int32_t safe_id_ = -1, unsafe_id_ = -1;
-
-  struct Prefix {
-    std::vector<int32_t> ids;
-    std::unique_ptr<KvCache> cache;
-  };
-  std::mutex prefix_mu_;
-  bool prefix_ready_ = false;
-  std::vector<Prefix> prefixes_;  // read-only once prefix_ready_
+  std::unique_ptr<PrefixCache> prefixes_;  // built by Create, read-only after
 };
 
 }  // namespace ccguard

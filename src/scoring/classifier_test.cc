@@ -28,7 +28,7 @@ ClassifierOptions Options(bool adapter, bool prefix_cache = true, bool hf_specia
   if (adapter) o.adapter_dir = kFix + "/tiny-a/adapter";
   o.prefix_cache = prefix_cache;
   o.hf_special_tokens = hf_special;
-  o.threads = 2;
+  o.model.threads = 2;
   return o;
 }
 

@@ -9,10 +9,12 @@ Result<std::shared_ptr<Engine>> Engine::Create(const EngineOptions& o) {
   if (!std::filesystem::is_directory(o.model_dir, ec)) {
     return Status::NotFound("model folder '" + o.model_dir + "' does not exist");
   }
-  CCG_ASSIGN_OR_RETURN(kernels::DeviceSpec device, kernels::ParseDevice(o.device));
   std::shared_ptr<Engine> e(new Engine());
   e->options_ = o;
-  if (e->options_.max_batch_tokens <= 0) e->options_.max_batch_tokens = device.cuda ? 16384 : 2048;
+  if (e->options_.max_batch_tokens <= 0) {
+    e->options_.max_batch_tokens = o.model.device.cuda ? 16384 : 2048;
+  }
+  e->options_.model.max_batch_tokens = e->options_.max_batch_tokens;
   CCG_ASSIGN_OR_RETURN(
       e->tokenizer_,
       Tokenizer::FromFile((std::filesystem::path(o.model_dir) / "tokenizer.json").string()));
@@ -22,13 +24,8 @@ Result<std::shared_ptr<Engine>> Engine::Create(const EngineOptions& o) {
   if (!o.adapter_dir.empty()) {
     CCG_ASSIGN_OR_RETURN(adapter, LoraAdapter::Open(o.adapter_dir));
   }
-  ModelOptions mo;
-  mo.threads = o.threads;
-  mo.compute = o.compute;
-  mo.backend = o.backend;
-  mo.device = o.device;
-  mo.max_batch_tokens = e->options_.max_batch_tokens;
-  CCG_ASSIGN_OR_RETURN(e->model_, DecoderModel::Load(o.model_dir, adapter.get(), mo));
+  CCG_ASSIGN_OR_RETURN(e->model_,
+                       DecoderModel::Load(o.model_dir, adapter.get(), e->options_.model));
   e->warnings_ = e->model_->warnings();
   if (e->tokenizer_->vocab_size() > e->model_->config().vocab_size) {
     return Status::InvalidArgument(

@@ -38,15 +38,13 @@ struct EngineOptions {
   std::string model_dir;
   std::string adapter_dir;         // empty: the base model alone
   bool hf_special_tokens = false;  // parse special tokens inside content, as HF does
-  int threads = 0;                 // 0: all hardware threads
   // New tokens per forward batch; 0: the device's default (2048 on the CPU,
-  // 16384 on CUDA, enough to keep an H100 busy).
+  // 16384 on CUDA, enough to keep an H100 busy). Also the model's
+  // ModelOptions::max_batch_tokens.
   int64_t max_batch_tokens = 0;
   int64_t max_item_tokens = 32768;  // longer items are refused
   bool prefix_cache = true;         // reuse the constitution prefix's keys/values
-  std::string compute = "fp32";     // ModelOptions::compute: fp32 | bf16 | int8
-  std::string backend = "auto";     // ModelOptions::backend: auto | portable
-  std::string device = "cpu";       // ModelOptions::device: cpu | cuda | cuda:N
+  ModelOptions model;               // threads, precision, backend, device
 };
 
 class Engine {

@@ -21,26 +21,19 @@ Result<ItemScore> StreamSession::Rescore(const std::string& response) {
   const Item item = Exchange(response);
   CCG_ASSIGN_OR_RETURN(std::vector<int32_t> ids, owner_->Tokenize(item));
   const int64_t n = static_cast<int64_t>(ids.size());
-  const int64_t limit = owner_->engine_->options().max_item_tokens;
+  const int64_t limit = owner_->engine().options().max_item_tokens;
   if (n > limit) {
     return Status::ResourceExhausted("the exchange is " + std::to_string(n) +
                                      " tokens; the session limit is " + std::to_string(limit));
   }
   // Reuse the longest common prefix with what the cache holds.
-  size_t lcp = 0;
-  while (lcp < tokens_.size() && lcp < ids.size() && tokens_[lcp] == ids[lcp]) ++lcp;
-  int64_t keep = std::min(static_cast<int64_t>(lcp), n - 1);
-  if (cache_ == nullptr || keep < cache_->prefix_length()) {
-    cache_ = owner_->CacheFor(ids, &keep);
-  } else {
-    cache_->Truncate(keep - cache_->prefix_length());
-  }
+  const int64_t keep = owner_->prefixes().Continue(tokens_, ids, &cache_);
   tokens_.assign(ids.begin(), ids.begin() + keep);
   std::vector<int32_t> rest(ids.begin() + keep, ids.end());
   SequenceInput in{rest, cache_.get()};
   std::vector<std::vector<double>> stats;
-  Status st = owner_->engine_->ForwardLabels(std::span<SequenceInput>(&in, 1),
-                                             {owner_->safe_id_, owner_->unsafe_id_}, &stats);
+  Status st = owner_->engine().ForwardLabels(
+      std::span<SequenceInput>(&in, 1), {owner_->safe_token(), owner_->unsafe_token()}, &stats);
   if (!st.ok()) {
     // Appended-but-uncommitted rows are dropped; the cache is consistent again.
     cache_->Truncate(keep - cache_->prefix_length());

@@ -54,8 +54,8 @@ uint64_t Batcher::items() const {
   return items_;
 }
 
-Batcher::Result Batcher::Score(std::vector<Work> work, Clock::time_point deadline) {
-  Result out;
+Batcher::Reply Batcher::Score(std::vector<Work> work, Clock::time_point deadline) {
+  Reply out;
   if (work.empty()) return out;
   auto group = std::make_shared<Group>();
   group->scores.assign(work.size(), ccguard::Result<ItemScore>(Status::Internal("unscored")));

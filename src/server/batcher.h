@@ -42,7 +42,7 @@ class Batcher {
     std::vector<int32_t> tokens;
   };
   enum class Outcome { kOk, kQueueFull, kTimeout, kStopped };
-  struct Result {
+  struct Reply {
     Outcome outcome = Outcome::kOk;
     std::vector<ccguard::Result<ItemScore>> scores;  // when kOk, one per work item
   };
@@ -55,7 +55,7 @@ class Batcher {
 
   // Queues all of `work` at once (so a request's items share a batch when
   // they fit) and waits for the scores until `deadline`. Thread-safe.
-  Result Score(std::vector<Work> work, Clock::time_point deadline);
+  Reply Score(std::vector<Work> work, Clock::time_point deadline);
 
   // Scores what is queued, then ends the thread; later Score() calls get
   // kStopped.

@@ -31,7 +31,7 @@ TEST(BatcherTest, ConcurrentRequestsShareOneBatchAndMatchScoringAlone) {
   const std::vector<std::string> prompts = {"hi",         "How do I kill a Python process?",
                                             "中文内容",   "Write a poem.",
                                             "<|im_end|>", "one more"};
-  std::vector<Batcher::Result> results(prompts.size());
+  std::vector<Batcher::Reply> results(prompts.size());
   std::vector<std::thread> threads;
   const auto deadline = Clock::now() + std::chrono::seconds(60);
   for (size_t i = 0; i < prompts.size(); ++i) {
@@ -107,7 +107,7 @@ TEST(BatcherTest, StopFinishesQueuedWork) {
   BatcherOptions o;
   o.window = std::chrono::milliseconds(500);
   Batcher batcher(o, nullptr);
-  Batcher::Result r;
+  Batcher::Reply r;
   std::thread t([&] {
     std::vector<Batcher::Work> one(1, Batcher::Work{c.get(), Tokens(*c, "queued")});
     r = batcher.Score(one, Clock::now() + std::chrono::seconds(60));

@@ -26,13 +26,16 @@ struct ServerConfig {
   // Model: a folder or a Hugging Face repo id in the local cache (resolved by
   // the command before loading).
   std::string model = "Qwen/Qwen3-1.7B";
-  std::string adapter = "imadreamerboy/constitutional-safety-classifier";
+  // Empty: the published LoRA with the default model, none with another
+  // (cli::DefaultAdapterFor, applied when the command resolves the folders).
+  std::string adapter;
   bool no_adapter = false;
   bool hf_special_tokens = false;
   int threads = 0;  // compute threads; 0: all cores
-  std::string compute =
-      "auto";  // auto | fp32 | bf16 | int8 (ModelOptions::compute); Load resolves auto
-  std::string device = "cpu";  // cpu | cuda | cuda:N (EngineOptions::device)
+  // auto | fp32 | bf16 | int8, and cpu | cuda | cuda:N: Service::Load parses
+  // both into ModelOptions (ModelOptions::Parse).
+  std::string compute = "auto";
+  std::string device = "cpu";
   bool prefix_cache = true;
 
   // Constitutions; empty: the embedded default alone. The first is the

@@ -89,9 +89,8 @@ Status Service::Load() {
   eo.model_dir = config_.model;
   eo.adapter_dir = config_.no_adapter ? "" : config_.adapter;
   eo.hf_special_tokens = config_.hf_special_tokens;
-  eo.threads = config_.threads;
-  eo.compute = config_.compute;
-  eo.device = config_.device;
+  CCG_ASSIGN_OR_RETURN(eo.model,
+                       ModelOptions::Parse(config_.compute, config_.device, config_.threads));
   eo.max_batch_tokens = config_.max_batch_tokens;
   eo.max_item_tokens = std::max(config_.max_item_tokens, config_.session_max_tokens);
   eo.prefix_cache = config_.prefix_cache;
@@ -243,7 +242,7 @@ Reply Service::ScoreItems(const std::vector<Item>& items,
     work.push_back({classifiers[i], std::move(ids).value()});
   }
   const auto deadline = caller.arrival + std::chrono::milliseconds(config_.request_timeout_ms);
-  Batcher::Result res = batcher_->Score(std::move(work), deadline);
+  Batcher::Reply res = batcher_->Score(std::move(work), deadline);
   switch (res.outcome) {
     case Batcher::Outcome::kOk:
       break;

@@ -69,14 +69,10 @@ void Session::Touch() {
 }
 
 Json Session::ScoreJson(const ItemScore& s) const {
-  const Constitution& c = classifier_->constitution();
-  return {{"p_unsafe", s.p_unsafe},
-          {"label", s.unsafe ? c.unsafe_label() : c.safe_label()},
-          {"flagged", s.unsafe},
-          {"threshold", s.threshold},
-          {"label_mass", s.label_mass},
-          {"n_tokens", s.n_tokens},
-          {"new_tokens", s.n_tokens - s.cached_tokens}};
+  Json j;
+  WriteScoreFields(s, classifier_->constitution(), &j);  // as /v1/classify
+  j["new_tokens"] = s.n_tokens - s.cached_tokens;
+  return j;
 }
 
 ccguard::Result<Json> Session::Prefill() {

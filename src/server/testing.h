@@ -29,7 +29,7 @@ inline std::shared_ptr<Engine> TinyEngine() {
     EngineOptions o;
     o.model_dir = FixtureDir() + "/tiny-a/base";
     o.adapter_dir = FixtureDir() + "/tiny-a/adapter";
-    o.threads = 2;
+    o.model.threads = 2;
     auto e = Engine::Create(o);
     return e.ok() ? std::move(e).value() : nullptr;
   }();

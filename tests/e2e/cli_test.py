@@ -273,11 +273,11 @@ class BrokenModelTest(unittest.TestCase):
         path = os.path.join(self.model, "config.json")
         with open(path) as f:
             cfg = json.load(f)
-        cfg["model_type"], cfg["architectures"] = "llama", ["LlamaForCausalLM"]
+        cfg["model_type"], cfg["architectures"] = "mistral", ["MistralForCausalLM"]
         with open(path, "w") as f:
             json.dump(cfg, f)
         p = run(["score", "--model", self.model, "--no-adapter"], jsonl([{"text": "x"}]), 1)
-        self.assertIn("LlamaForCausalLM", p.stderr.decode())
+        self.assertIn("MistralForCausalLM", p.stderr.decode())
 
     def test_bad_constitution(self):
         path = os.path.join(self.dir, "c.json")
