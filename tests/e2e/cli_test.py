@@ -99,6 +99,21 @@ class ScoreTest(unittest.TestCase):
     def test_golden_without_adapter(self):
         self.score_cases(["--no-adapter"], "base")
 
+    def test_default_adapter_only_with_its_base_model(self):
+        """With a --model other than Qwen/Qwen3-1.7B and no --adapter, the published
+        LoRA is not looked up or merged (it would fit DynaGuard-1.7B's shapes): the
+        base model alone scores, and a note says so."""
+        item = jsonl([{"prompt": "How do I kill a Python process?"}])
+        p = run(["score", "--model", BASE, "--threads", "2", "--compute", "fp32"], item, 0,
+                env={"HF_HUB_OFFLINE": "1"})
+        self.assertIn("no adapter merged", p.stderr.decode())
+        q = run(["score", "--model", BASE, "--no-adapter", "--threads", "2", "--compute", "fp32"],
+                item, 0)
+        self.assertEqual(json.loads(p.stdout)["p_unsafe"], json.loads(q.stdout)["p_unsafe"])
+        r = run(["score", "--model", BASE, "--adapter", ADAPTER, "--threads", "2", "--compute",
+                 "fp32"], item, 0)
+        self.assertNotEqual(json.loads(r.stdout)["p_unsafe"], json.loads(q.stdout)["p_unsafe"])
+
     def test_dump_prompt_is_byte_identical(self):
         """`chat` renders with the model's chat template alone, as Hugging Face's
         apply_chat_template does: the fixture goldens' text byte for byte."""
