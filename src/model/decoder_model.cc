@@ -197,6 +197,7 @@ Result<std::unique_ptr<DecoderModel>> DecoderModel::Load(const std::string& mode
                                    std::to_string(c.num_hidden_layers) +
                                    " layers; is the adapter for another base model?)");
   }
+  wb.ReleaseScratch();
   for (std::string& w : wb.UnusedWarnings()) m->warnings_.push_back(std::move(w));
   m->weight_bytes_ = wb.bytes();
   if (adapter) {

@@ -50,6 +50,9 @@ class WeightBinder {
   // "unused tensor" warning for it).
   void Ignore(const std::string& name) { used_.insert(name); }
 
+  // Frees the scratch buffer of LoRA merges (call once every Linear is bound).
+  void ReleaseScratch() { std::vector<float>().swap(merge_buffer_); }
+
   // One warning per tensor of the store that no call used.
   std::vector<std::string> UnusedWarnings() const;
   // Bytes of weight data the forward pass reads: mapped tensors still read
