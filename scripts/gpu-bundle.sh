@@ -2,7 +2,7 @@
 # Builds ccguard with the CUDA backend here (where nvcc and cuBLAS are) and
 # packs what scripts/gpu-check.sh runs on a GPU machine into one folder
 # (default .gpu-bundle/, ignored by git):
-#   bin/ccguard, bin/cuda_backend_test, bin/qwen3_model_cuda_test
+#   bin/ccguard, bin/cuda_backend_test, bin/decoder_model_cuda_test
 #   lib/   the non-CUDA shared libraries they need (RPATH $ORIGIN/../lib)
 #   MANIFEST  what was packed, from which commit
 # The CUDA runtime is linked statically; cuBLAS/cuBLASLt and the driver are
@@ -24,7 +24,7 @@ if ! grep -q '^CCGUARD_WITH_CUDA_BUILT:INTERNAL=ON' "$build/CMakeCache.txt"; the
   echo "gpu-bundle: $build was configured without CUDA (need nvcc and cuBLAS, e.g. /usr/local/cuda)" >&2
   exit 1
 fi
-cmake --build "$build" -j"$(nproc)" --target ccguard cuda_backend_test qwen3_model_cuda_test
+cmake --build "$build" -j"$(nproc)" --target ccguard cuda_backend_test decoder_model_cuda_test
 command -v patchelf >/dev/null || {
   echo "gpu-bundle: patchelf is needed (apt-get install patchelf)" >&2
   exit 1
@@ -32,7 +32,7 @@ command -v patchelf >/dev/null || {
 
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib"
-bins=("$build/ccguard" "$build/cuda_backend_test" "$build/qwen3_model_cuda_test")
+bins=("$build/ccguard" "$build/cuda_backend_test" "$build/decoder_model_cuda_test")
 # Left to the GPU machine: the C runtime, the C++ runtime (a newer one there
 # runs what g++ 12 built) and everything CUDA.
 skip='^(linux-vdso|ld-linux|libc\.|libm\.|libdl\.|librt\.|libresolv\.|libpthread\.|libstdc\+\+|libgcc_s|libcuda\.|libcudart|libcublas|libnvidia)'

@@ -149,7 +149,7 @@ class Check:
     def gpu_tests(self):
         out = {"programs": {}, "gpucheck": []}
         failed = 0
-        for prog in ["cuda_backend_test", "qwen3_model_cuda_test"]:
+        for prog in ["cuda_backend_test", "decoder_model_cuda_test"]:
             js = os.path.join(self.work, prog + ".json")
             rc, so, se, dt = self.run(prog, [os.path.join(self.bundle, "bin", prog),
                                              f"--gtest_output=json:{js}"], timeout=240)
@@ -427,7 +427,7 @@ def main():
     ap.add_argument("--no-reference", action="store_true",
                     help="skip the hf_reference.py runs (GPU tests and ccguard bench only)")
     a = ap.parse_args()
-    for need in ["bin/ccguard", "bin/cuda_backend_test", "bin/qwen3_model_cuda_test", "MANIFEST"]:
+    for need in ["bin/ccguard", "bin/cuda_backend_test", "bin/decoder_model_cuda_test", "MANIFEST"]:
         if not os.path.exists(os.path.join(a.bundle, need)):
             print(f"gpu-check: {a.bundle}/{need} is missing: run scripts/gpu-bundle.sh here "
                   "(where nvcc is) and send the folder along", file=sys.stderr)

@@ -10,7 +10,7 @@ usage: gpu_test.py CCGUARD_BINARY FIXTURES_DIR
   stays under 40 MiB so that it travels to a GPU machine with the tree.
 - scripts/gpu-check.sh refuses an incomplete bundle, naming what is missing.
 scripts/hf_reference.py's own checks: tests/e2e/hf_reference_test.py.
-The GPU tests themselves (cuda_backend_test, qwen3_model_cuda_test) are
+The GPU tests themselves (cuda_backend_test, decoder_model_cuda_test) are
 GoogleTest programs that skip, saying why, where no GPU is visible; the
 GPU run is scripts/gpu-check.sh (see docs/performance.md).
 """
@@ -109,7 +109,7 @@ class BundleTest(unittest.TestCase):
             size = sum(os.path.getsize(os.path.join(r, f))
                        for r, _, fs in os.walk(out) for f in fs)
             self.assertLessEqual(size, 40 * 1024 * 1024)
-            for prog in ["ccguard", "cuda_backend_test", "qwen3_model_cuda_test"]:
+            for prog in ["ccguard", "cuda_backend_test", "decoder_model_cuda_test"]:
                 path = os.path.join(out, "bin", prog)
                 self.assertTrue(os.access(path, os.X_OK), prog)
                 rpath = subprocess.run(["patchelf", "--print-rpath", path], capture_output=True,
