@@ -331,11 +331,10 @@ Result<ClassifyRun> ScoreAllUncached(Classifier& cl, const std::vector<Item>& it
       ++next;
     }
     std::vector<std::vector<double>> stats;
-    CCG_RETURN_IF_ERROR(engine.ForwardLabels(batch, {cl.safe_token(), cl.unsafe_token()}, &stats));
+    CCG_RETURN_IF_ERROR(engine.ForwardLabels(batch, cl.label_ids(), &stats));
     for (size_t b = 0; b < batch.size(); ++b) {
       const int64_t n = static_cast<int64_t>(seqs[first + b].size());
-      CCG_ASSIGN_OR_RETURN(ItemScore s,
-                           cl.ScoreFromLabels(stats[b][0], stats[b][1], stats[b][2], n));
+      CCG_ASSIGN_OR_RETURN(ItemScore s, cl.ScoreFromStats(stats[b], n));
       r.p_unsafe.push_back(s.p_unsafe);
       r.tokens += n;
     }

@@ -34,6 +34,8 @@ struct ModelFlags {
 
 struct EvalFlags {
   ModelFlags model;
+  // --guard, repeatable: PROFILE or PROFILE=MODEL; two or more: side by side.
+  std::vector<std::string> guards;
   std::string suite;
   std::string out;
   std::optional<size_t> max_per_dataset;

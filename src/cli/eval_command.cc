@@ -24,6 +24,7 @@
 #include "eval/sample.h"
 #include "eval/scores.h"
 #include "hub/resolve.h"
+#include "prompt/constitution.h"
 #include "scoring/run_identity.h"
 #include "util/digest.h"
 #include "util/json_file.h"
@@ -334,12 +335,9 @@ int ListSuites() {
   return 0;
 }
 
-int RunEval(const EvalFlags& f) {
-  if (f.list_suites) return ListSuites();
-  if (f.suite.empty() || f.out.empty()) {
-    PrintError(Status::InvalidArgument("eval needs --suite (a file or a built-in name) and --out"));
-    return 2;
-  }
+// One guard's evaluation into f.out; its report goes to *report_out, and to
+// stdout when `print`.
+int RunEvalOne(const EvalFlags& f, eval::Report* report_out, bool print) {
   std::string suite_text_value;
   auto suite = ReadSuite(f.suite, f.max_per_dataset, &suite_text_value);
   if (!suite.ok()) {
@@ -579,7 +577,64 @@ int RunEval(const EvalFlags& f) {
     PrintError(w);
     return 1;
   }
-  std::cout << eval::ResultsMarkdown(*report);
+  if (print) std::cout << eval::ResultsMarkdown(*report);
+  if (report_out != nullptr) *report_out = std::move(report).value();
+  return rc;
+}
+
+int RunEval(const EvalFlags& f) {
+  if (f.list_suites) return ListSuites();
+  if (f.suite.empty() || f.out.empty()) {
+    PrintError(Status::InvalidArgument("eval needs --suite (a file or a built-in name) and --out"));
+    return 2;
+  }
+  if (f.guards.size() <= 1) {
+    EvalFlags one = f;
+    if (!f.guards.empty()) one.model.constitution = f.guards[0];
+    return RunEvalOne(one, nullptr, true);
+  }
+  // Several guards: each is evaluated into its own folder under --out (each
+  // resumable on its own), then one side-by-side table.
+  std::vector<eval::GuardReport> reports;
+  std::set<std::string> dirs;
+  int rc = 0;
+  for (const std::string& spec : f.guards) {
+    EvalFlags one = f;
+    const size_t eq = spec.find('=');
+    one.model.constitution = spec.substr(0, eq);
+    auto profile = Constitution::Load(one.model.constitution);
+    if (!profile.ok()) {
+      PrintError(profile.status().WithContext("--guard " + spec));
+      return 1;
+    }
+    // The guard's model: PROFILE=MODEL, else the first model the profile is
+    // made for, else --model (with --adapter).
+    std::string model = eq == std::string::npos ? "" : spec.substr(eq + 1);
+    if (model.empty() && !profile->models().empty()) model = profile->models().front();
+    if (!model.empty() && model != f.model.model) {
+      one.model.model = model;
+      one.model.adapter.clear();
+    }
+    std::string dir = profile->name();
+    for (int k = 2; dirs.count(dir); ++k) dir = profile->name() + "-" + std::to_string(k);
+    dirs.insert(dir);
+    one.out = (fs::path(f.out) / dir).string();
+    std::fprintf(stderr, "ccguard: guard %s: %s on %s -> %s\n", spec.c_str(),
+                 profile->name().c_str(), one.model.model.c_str(), one.out.c_str());
+    eval::GuardReport g;
+    g.guard = profile->name() + " (" + one.model.model + ")";
+    g.dir = dir;
+    const int r = RunEvalOne(one, &g.report, false);
+    if (r != 0 && r != 3) return r;
+    rc = std::max(rc, r);
+    reports.push_back(std::move(g));
+  }
+  Status w = eval::WriteSideBySide(reports, f.out);
+  if (!w.ok()) {
+    PrintError(w);
+    return 1;
+  }
+  std::cout << eval::SideBySideMarkdown(reports);
   return rc;
 }
 

@@ -7,6 +7,7 @@
 
 #include "hub/resolve.h"
 #include "kernels/kernels.h"
+#include "prompt/constitution.h"
 
 namespace ccguard::cli {
 
@@ -34,18 +35,34 @@ hub::ResolveOptions HubOptions() {
   return o;
 }
 
-std::string DefaultAdapterFor(const std::string& model_ref) {
+std::string DefaultAdapterFor(const std::string& model_ref, const std::string& guard) {
   const std::string repo = model_ref.substr(0, model_ref.find('@'));
-  return repo == kDefaultModel ? kDefaultAdapter : "";
+  const std::string profile = guard.substr(0, guard.rfind(':'));
+  const bool other_guard =
+      profile != "ccguard-default" && Constitution::BuiltinJsonText(profile) != nullptr;
+  return repo == kDefaultModel && !other_guard ? kDefaultAdapter : "";
 }
 
-bool ResolveModelAndAdapter(std::string* model, std::string* adapter, bool no_adapter) {
+std::string PickGuard(const std::string& guard, const std::string& model_ref) {
+  if (!guard.empty()) return guard;
+  const std::string picked = Constitution::BuiltinForModel(model_ref);
+  if (!picked.empty()) {
+    std::fprintf(stderr,
+                 "ccguard: note: using the built-in guard profile '%s' made for %s "
+                 "(--guard chooses another)\n",
+                 picked.c_str(), model_ref.c_str());
+  }
+  return picked;
+}
+
+bool ResolveModelAndAdapter(std::string* model, std::string* adapter, bool no_adapter,
+                            const std::string& guard) {
   if (!no_adapter && adapter->empty()) {
-    *adapter = DefaultAdapterFor(*model);
+    *adapter = DefaultAdapterFor(*model, guard);
     if (adapter->empty()) {
       std::fprintf(stderr,
-                   "ccguard: note: no adapter merged: the default one (%s) is for %s only; "
-                   "--adapter merges one into %s\n",
+                   "ccguard: note: no adapter merged: the default one (%s) is for %s with "
+                   "its own constitution only; --adapter merges one into %s\n",
                    kDefaultAdapter, kDefaultModel, model->c_str());
       no_adapter = true;
     }
@@ -70,11 +87,14 @@ std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags, IdentityInpu
   ClassifierOptions o;
   o.model_dir = flags.model;
   o.adapter_dir = flags.no_adapter ? "" : flags.adapter;
-  if (!ResolveModelAndAdapter(&o.model_dir, &o.adapter_dir, flags.no_adapter)) return nullptr;
+  o.constitution_path = PickGuard(flags.constitution, flags.model);
+  if (!ResolveModelAndAdapter(&o.model_dir, &o.adapter_dir, flags.no_adapter,
+                              o.constitution_path)) {
+    return nullptr;
+  }
   if (identity != nullptr) {
     *identity = IdentityInputs{o.model_dir, o.adapter_dir, flags.threshold};
   }
-  o.constitution_path = flags.constitution;
   o.threshold = flags.threshold;
   o.hf_special_tokens = flags.hf_special_tokens;
   auto device = kernels::ParseDevice(flags.device);

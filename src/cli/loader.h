@@ -18,16 +18,24 @@ std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags,
 
 // The adapter a model gets when none is named: the published LoRA
 // (kDefaultAdapter) for the base model it was trained on (kDefaultModel, any
-// revision), none for any other model (another guard, another base model: the
-// published LoRA would merge into DynaGuard-1.7B's shapes without an error).
-std::string DefaultAdapterFor(const std::string& model_ref);
+// revision) under its own constitution (`guard` empty, "ccguard-default" or a
+// file), none for any other model or built-in guard profile (another guard,
+// another base model: the published LoRA would merge into DynaGuard-1.7B's
+// shapes without an error).
+std::string DefaultAdapterFor(const std::string& model_ref, const std::string& guard = "");
+
+// The guard profile to use: `guard` when given, else the built-in profile
+// made for `model_ref` (Constitution::BuiltinForModel; a note on stderr says
+// it was picked), else "" (the embedded default).
+std::string PickGuard(const std::string& guard, const std::string& model_ref);
 
 // Resolves a --model and, unless `no_adapter`, an --adapter reference (a
 // folder, or a Hugging Face repo id found in or downloaded to the cache) to
-// folders, in place. An empty *adapter means DefaultAdapterFor(*model); when
-// that is none too, *adapter stays empty and a note says so on stderr. On
-// failure prints the error and returns false.
-bool ResolveModelAndAdapter(std::string* model, std::string* adapter, bool no_adapter);
+// folders, in place. An empty *adapter means DefaultAdapterFor(*model, guard);
+// when that is none too, *adapter stays empty and a note says so on stderr.
+// On failure prints the error and returns false.
+bool ResolveModelAndAdapter(std::string* model, std::string* adapter, bool no_adapter,
+                            const std::string& guard = "");
 
 // Prints "ccguard: error: <status>" to stderr.
 void PrintError(const Status& s);

@@ -15,7 +15,9 @@
 
 namespace {
 
-void AddModelFlags(CLI::App* cmd, ccguard::cli::ModelFlags* f) {
+// `guards`: where a command takes several --guard options (eval), their list.
+void AddModelFlags(CLI::App* cmd, ccguard::cli::ModelFlags* f,
+                   std::vector<std::string>* guards = nullptr) {
   cmd->add_option("-m,--model", f->model, "Model folder or Hugging Face repo id[@revision]")
       ->capture_default_str();
   auto* adapter = cmd->add_option("--adapter", f->adapter,
@@ -25,8 +27,19 @@ void AddModelFlags(CLI::App* cmd, ccguard::cli::ModelFlags* f) {
                                       "another)");
   cmd->add_flag("--no-adapter", f->no_adapter, "Score with the base model alone")
       ->excludes(adapter);
-  cmd->add_option("--constitution", f->constitution,
-                  "Constitution JSON file (default: the embedded one)");
+  const std::string guard_help =
+      "Guard profile: a built-in name (ccguard-default, qwen3guard, dynaguard, "
+      "llama-guard-3, granite-guardian-3; NAME:loose / NAME:strict) or a "
+      "constitution/profile JSON file (default: the profile made for --model, "
+      "else the embedded constitution)";
+  if (guards != nullptr) {
+    cmd->add_option("--guard,--constitution", *guards,
+                    guard_help +
+                        ". Repeat to compare guards side by side, each as PROFILE or "
+                        "PROFILE=MODEL (default model: the profile's own, else --model)");
+  } else {
+    cmd->add_option("--guard,--constitution", f->constitution, guard_help);
+  }
   cmd->add_option("--threshold", f->threshold, "Flag unsafe when p_unsafe >= T")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_flag("--hf-special-tokens", f->hf_special_tokens,
@@ -179,7 +192,7 @@ int main(int argc, char** argv) {
 
   ccguard::cli::EvalFlags eval_flags;
   auto* ev = app.add_subcommand("eval", "Score evaluation datasets and report metrics (resumable)");
-  AddModelFlags(ev, &eval_flags.model);
+  AddModelFlags(ev, &eval_flags.model, &eval_flags.guards);
   ev->add_option("--suite", eval_flags.suite,
                  "Suite file (JSON), or a built-in suite: reference, extended (datasets from the "
                  "Hugging Face Hub)");

@@ -55,9 +55,10 @@ CLI::App* AddServeCommand(CLI::App* app, std::shared_ptr<ServeFlags>* flags) {
                       server::ServerConfig().model + ")");
   auto* adapter = cmd->add_option("--adapter", f.adapter, "PEFT LoRA adapter folder or repo id");
   cmd->add_flag("--no-adapter", f.no_adapter, "Serve the base model alone")->excludes(adapter);
-  cmd->add_option("--constitution", f.constitutions,
-                  "Constitution to preload, [NAME=]FILE; repeat for several (default: the "
-                  "embedded one)");
+  cmd->add_option("--guard,--constitution", f.constitutions,
+                  "Guard profile or constitution to preload, [NAME=]PROFILE (a built-in name "
+                  "or a file); repeat for several (default: the profile made for --model, "
+                  "else the embedded constitution)");
   cmd->add_option("--default-constitution", f.default_constitution,
                   "Constitution used when a request names none (default: the first)");
   cmd->add_option("--threshold", f.threshold,
@@ -135,11 +136,6 @@ Status BuildConfig(const ServeFlags& f, server::ServerConfig* c) {
   Override(f.adapter, &c->adapter);
   if (f.no_adapter) c->no_adapter = true;
   if (f.adapter) c->no_adapter = false;
-  // No adapter named: the published LoRA with the default model only.
-  if (!c->no_adapter && c->adapter.empty()) {
-    c->adapter = DefaultAdapterFor(c->model);
-    if (c->adapter.empty()) c->no_adapter = true;
-  }
   if (!f.constitutions.empty()) {
     c->constitutions.clear();
     for (const auto& s : f.constitutions) {
@@ -153,6 +149,20 @@ Status BuildConfig(const ServeFlags& f, server::ServerConfig* c) {
       }
       c->constitutions.push_back(spec);
     }
+  }
+  // No guard named: the built-in profile made for the model, if any.
+  if (c->constitutions.empty()) {
+    const std::string picked = PickGuard("", c->model);
+    if (!picked.empty()) c->constitutions.push_back({"", picked, std::nullopt});
+  }
+  // No adapter named: the published LoRA with the default model and its own
+  // constitution only.
+  if (!c->no_adapter && c->adapter.empty()) {
+    bool other_guard = false;
+    for (const auto& s : c->constitutions)
+      other_guard |= DefaultAdapterFor(c->model, s.path).empty();
+    c->adapter = other_guard ? "" : DefaultAdapterFor(c->model);
+    if (c->adapter.empty()) c->no_adapter = true;
   }
   Override(f.default_constitution, &c->default_constitution);
   if (f.threshold) {

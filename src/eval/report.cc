@@ -533,6 +533,143 @@ std::string ReportHtml(const Report& report) {
   return s;
 }
 
+namespace {
+
+const char* const kSideMetrics[] = {"TPR", "FPR", "F1", "AUROC"};
+
+std::vector<std::optional<double>> SideCells(const DatasetMetrics& m) {
+  return {m.rates.tpr, m.rates.fpr, m.rates.f1, m.auroc};
+}
+
+}  // namespace
+
+std::string SideBySideMarkdown(const std::vector<GuardReport>& guards) {
+  std::string s = "# Evaluation results, side by side\n\n";
+  s += "Per guard: its threshold (an item is flagged unsafe when p_unsafe >= threshold), "
+       "unsafe recall (TPR), over-refusal (FPR), unsafe F1 and AUROC. Each guard's full "
+       "report is in its folder.\n\n";
+  for (const auto& g : guards) {
+    s += "- **" + MdEscape(g.guard) + "**: threshold " + Sig4(g.report.threshold) + ", report `" +
+         MdEscape(g.dir) + "/report.html`\n";
+  }
+  s += "\n| Dataset | N |";
+  std::string rule = "|---|---:|";
+  for (const auto& g : guards) {
+    for (const char* m : kSideMetrics) {
+      s += " " + MdEscape(g.guard) + " " + m + " |";
+      rule += "---:|";
+    }
+  }
+  s += "\n" + rule + "\n";
+  const Report& first = guards.front().report;
+  for (size_t d = 0; d < first.datasets.size(); ++d) {
+    s += "| " + MdEscape(first.datasets[d].name) + " | " +
+         std::to_string(first.datasets[d].metrics.n) + " |";
+    for (const auto& g : guards) {
+      for (const auto& c : SideCells(g.report.datasets[d].metrics)) s += " " + Cell(c) + " |";
+    }
+    s += "\n";
+  }
+  s += "\n## Thresholds at a target FPR (each guard calibrated on its own scores)\n\n";
+  s += "| Guard | Sweep on | Target FPR | Threshold | TPR | FPR |\n|---|---|---:|---:|---:|---:|\n";
+  for (const auto& g : guards) {
+    for (const auto& c : g.report.sweep) {
+      s += "| " + MdEscape(g.guard) + " | " + MdEscape(SweepTitle(g.report)) + " | " +
+           Sig4(c.target_fpr) + " | " + Sig4(c.threshold) + " | " + Cell(c.tpr) + " | " +
+           Cell(c.fpr) + " |\n";
+    }
+  }
+  return s;
+}
+
+std::string SideBySideHtml(const std::vector<GuardReport>& guards) {
+  std::string s =
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<title>ccguard evaluation, side by side</title>\n<style>\n"
+      "body{font-family:sans-serif;margin:2em;color:#222}\n"
+      "table{border-collapse:collapse;margin:1em 0}\n"
+      "th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}\n"
+      "th:first-child,td:first-child{text-align:left}\nth{background:#f3f3f3}\n"
+      "</style>\n</head>\n<body>\n<h1>ccguard evaluation, side by side</h1>\n<ul>\n";
+  for (const auto& g : guards) {
+    s += "<li><a href=\"" + HtmlEscape(g.dir) + "/report.html\">" + HtmlEscape(g.guard) +
+         "</a>: threshold " + HtmlEscape(Sig4(g.report.threshold)) + "</li>\n";
+  }
+  s += "</ul>\n<table id=\"results\">\n<tr><th rowspan=\"2\">Dataset</th><th rowspan=\"2\">N</th>";
+  for (const auto& g : guards) {
+    s += "<th colspan=\"" + std::to_string(std::size(kSideMetrics)) + "\">" + HtmlEscape(g.guard) +
+         "</th>";
+  }
+  s += "</tr>\n<tr>";
+  for (size_t i = 0; i < guards.size(); ++i) {
+    for (const char* m : kSideMetrics) s += std::string("<th>") + m + "</th>";
+  }
+  s += "</tr>\n";
+  const Report& first = guards.front().report;
+  for (size_t d = 0; d < first.datasets.size(); ++d) {
+    s += "<tr><td>" + HtmlEscape(first.datasets[d].name) + "</td><td>" +
+         std::to_string(first.datasets[d].metrics.n) + "</td>";
+    for (const auto& g : guards) {
+      for (const auto& c : SideCells(g.report.datasets[d].metrics)) s += "<td>" + Cell(c) + "</td>";
+    }
+    s += "</tr>\n";
+  }
+  s += "</table>\n<h2>Thresholds at a target FPR</h2>\n<table id=\"sweep\">\n"
+       "<tr><th>Guard</th><th>Sweep on</th><th>Target FPR</th><th>Threshold</th><th>TPR</th>"
+       "<th>FPR</th></tr>\n";
+  for (const auto& g : guards) {
+    for (const auto& c : g.report.sweep) {
+      s += "<tr><td>" + HtmlEscape(g.guard) + "</td><td>" + HtmlEscape(SweepTitle(g.report)) +
+           "</td><td>" + Sig4(c.target_fpr) + "</td><td>" + Sig4(c.threshold) + "</td><td>" +
+           Cell(c.tpr) + "</td><td>" + Cell(c.fpr) + "</td></tr>\n";
+    }
+  }
+  s += "</table>\n</body>\n</html>\n";
+  return s;
+}
+
+std::string SideBySideJson(const std::vector<GuardReport>& guards) {
+  Json out = {{"guards", Json::array()}};
+  for (const auto& g : guards) {
+    auto per = ParseJson(ResultsJson(g.report), "results");
+    Json e = {{"guard", g.guard}, {"dir", g.dir}};
+    e["results"] = per.ok() ? *per : Json();
+    out["guards"].push_back(std::move(e));
+  }
+  std::string text;
+  WriteJson(out, 0, &text);
+  return text + "\n";
+}
+
+Status WriteSideBySide(const std::vector<GuardReport>& guards, const std::string& dir) {
+  if (guards.size() < 2) return Status::InvalidArgument("a side-by-side report needs two guards");
+  for (const auto& g : guards) {
+    const auto& a = guards.front().report.datasets;
+    const auto& b = g.report.datasets;
+    bool same = a.size() == b.size();
+    for (size_t d = 0; same && d < a.size(); ++d) same = a[d].name == b[d].name;
+    if (!same) {
+      return Status::InvalidArgument("guard '" + g.guard +
+                                     "' was evaluated on other datasets than '" +
+                                     guards.front().guard + "'");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError(dir + ": " + ec.message());
+  const std::pair<const char*, std::string> files[] = {{"results.md", SideBySideMarkdown(guards)},
+                                                       {"results.json", SideBySideJson(guards)},
+                                                       {"report.html", SideBySideHtml(guards)}};
+  for (const auto& [name, text] : files) {
+    const std::string path = (std::filesystem::path(dir) / name).string();
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) return Status::IOError(path + ": write failed");
+  }
+  return Status::Ok();
+}
+
 Status WriteReport(const Report& report, const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

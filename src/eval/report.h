@@ -98,4 +98,19 @@ std::string ReportHtml(const Report& report);
 // missing).
 Status WriteReport(const Report& report, const std::string& dir);
 
+// Several guards' reports over the same suite, side by side: one row per
+// dataset, a column group per guard (its threshold, TPR, FPR, F1, AUROC), and
+// each guard's FPR-constrained thresholds (its own calibration).
+struct GuardReport {
+  std::string guard;  // the column group's title: the profile name (and model)
+  std::string dir;    // its own report's folder, relative to the combined one
+  Report report;
+};
+std::string SideBySideMarkdown(const std::vector<GuardReport>& guards);
+std::string SideBySideHtml(const std::vector<GuardReport>& guards);
+std::string SideBySideJson(const std::vector<GuardReport>& guards);
+// Writes results.md, results.json and report.html (the tables above) into
+// `dir`. InvalidArgument when fewer than two guards or their datasets differ.
+Status WriteSideBySide(const std::vector<GuardReport>& guards, const std::string& dir);
+
 }  // namespace ccguard::eval

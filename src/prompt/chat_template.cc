@@ -85,29 +85,42 @@ Result<ChatTemplate> ChatTemplate::FromModelDir(const std::string& dir) {
 }
 
 Result<std::string> ChatTemplate::Render(const std::vector<ChatMessage>& messages,
-                                         bool add_generation_prompt, bool enable_thinking) const {
+                                         const RenderOptions& options) const {
   Json ctx = special_tokens_;
+  if (!options.variables.is_object()) {
+    return Status::InvalidArgument(what_ + ": template variables must be a JSON object");
+  }
+  for (const auto& [k, v] : options.variables.items()) {
+    if (k == "messages" || k == "add_generation_prompt" || k == "enable_thinking") {
+      return Status::InvalidArgument(what_ + ": template variable '" + k +
+                                     "' is set by the renderer and cannot be given");
+    }
+    ctx[k] = v;
+  }
   Json msgs = Json::array();
-  for (const auto& m : messages) msgs.push_back({{"role", m.role}, {"content", m.content}});
+  for (const auto& m : messages) {
+    Json content = m.content;
+    if (options.content_parts) content = Json::array({{{"type", "text"}, {"text", m.content}}});
+    msgs.push_back({{"role", m.role}, {"content", std::move(content)}});
+  }
   ctx["messages"] = std::move(msgs);
-  ctx["add_generation_prompt"] = add_generation_prompt;
-  ctx["enable_thinking"] = enable_thinking;
+  ctx["add_generation_prompt"] = options.add_generation_prompt;
+  ctx["enable_thinking"] = options.enable_thinking;
   auto r = template_->Render(jinja::Value::FromJson(ctx));
   if (!r.ok()) return r.status().WithContext(what_ + ": rendering the chat template");
+  r->append(options.assistant_prefix);
   return r;
 }
 
 Result<RenderedPrompt> ChatTemplate::RenderWithSpans(const std::vector<ChatMessage>& messages,
-                                                     bool add_generation_prompt,
-                                                     bool enable_thinking) const {
+                                                     const RenderOptions& options) const {
   RenderedPrompt out;
-  CCG_ASSIGN_OR_RETURN(out.text, Render(messages, add_generation_prompt, enable_thinking));
+  CCG_ASSIGN_OR_RETURN(out.text, Render(messages, options));
   // Render again with markers in place of the contents; where the template
   // copies content verbatim, substituting it back reproduces the real text.
   std::vector<ChatMessage> marked = messages;
   for (size_t i = 0; i < marked.size(); ++i) marked[i].content = Marker(i);
-  CCG_ASSIGN_OR_RETURN(std::string skeleton,
-                       Render(marked, add_generation_prompt, enable_thinking));
+  CCG_ASSIGN_OR_RETURN(std::string skeleton, Render(marked, options));
   std::string rebuilt;
   size_t pos = 0;
   for (size_t i = 0; i < messages.size(); ++i) {

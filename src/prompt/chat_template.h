@@ -30,6 +30,23 @@ struct RenderedPrompt {
   std::vector<std::pair<size_t, size_t>> content_spans;
 };
 
+// How a conversation is rendered (transformers' apply_chat_template keyword
+// arguments, plus what a guard profile adds).
+struct RenderOptions {
+  bool add_generation_prompt = true;
+  bool enable_thinking = false;
+  // Extra template variables (a JSON object), e.g. Llama Guard's
+  // `categories` or Granite Guardian's `guardian_config`. They may not
+  // replace `messages`, `add_generation_prompt` or `enable_thinking`.
+  Json variables = Json::object();
+  // Pass each message's content as [{"type": "text", "text": content}] (the
+  // multimodal form some templates, e.g. Llama Guard 3 1B's, read).
+  bool content_parts = false;
+  // Text appended after the rendered template (an assistant prefill such as
+  // DynaGuard's "<answer>\n"): markup, outside every content span.
+  std::string assistant_prefix;
+};
+
 class ChatTemplate {
  public:
   // From a model folder: chat_template.jinja if present, else the
@@ -46,16 +63,16 @@ class ChatTemplate {
   ChatTemplate& operator=(ChatTemplate&&) noexcept;
   ~ChatTemplate();
 
-  // The exact text transformers would render (add_generation_prompt,
-  // enable_thinking=false unless `enable_thinking`).
+  // The exact text transformers would render with these options
+  // (default: add_generation_prompt, enable_thinking=false), then
+  // `assistant_prefix`.
   Result<std::string> Render(const std::vector<ChatMessage>& messages,
-                             bool add_generation_prompt = true, bool enable_thinking = false) const;
+                             const RenderOptions& options = {}) const;
 
   // Render() plus the spans of the message contents. Fails if the template
   // transforms content in a way that hides where it ends up.
   Result<RenderedPrompt> RenderWithSpans(const std::vector<ChatMessage>& messages,
-                                         bool add_generation_prompt = true,
-                                         bool enable_thinking = false) const;
+                                         const RenderOptions& options = {}) const;
 
   const std::string& source() const { return source_; }
 

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
+#include "jinja/pystring.h"
 #include "jinja/template.h"
 #include "jinja/value.h"
 #include "util/utf8.h"
@@ -11,6 +13,12 @@
 namespace ccguard {
 
 extern const char kDefaultConstitutionJson[];  // default_constitution.cc (generated)
+struct BuiltinGuard {  // builtin_guards.cc (generated from src/prompt/guards/)
+  const char* name;
+  const char* json;
+};
+extern const BuiltinGuard kBuiltinGuards[];
+extern const size_t kBuiltinGuardCount;
 
 namespace {
 
@@ -125,6 +133,250 @@ const Constitution& Constitution::Default() {
   return c;
 }
 
+Status Constitution::ParseProfile(const Json& j, const std::string& what) {
+  const std::string format = j.value("format", std::string("constitution"));
+  if (format == "chat_template") {
+    format_ = PromptFormat::kChatTemplate;
+  } else if (format != "constitution") {
+    return Status::InvalidArgument(what + ": 'format' is '" + format +
+                                   "'; it must be 'constitution' or 'chat_template'");
+  }
+  const bool has_classes = j.contains("label_classes");
+  if (has_classes && j.contains("labels")) {
+    return Status::InvalidArgument(what + ": give 'labels' or 'label_classes', not both");
+  }
+  if (auto it = j.find("labels"); it != j.end()) {
+    if (!it->is_object()) return Status::InvalidArgument(what + ": 'labels' must be an object");
+    safe_label_ = it->value("safe", safe_label_);
+    unsafe_label_ = it->value("unsafe", unsafe_label_);
+    if (safe_label_.empty() || unsafe_label_.empty() || safe_label_ == unsafe_label_) {
+      return Status::InvalidArgument(what +
+                                     ": labels.safe and labels.unsafe must be distinct, "
+                                     "non-empty words");
+    }
+  }
+  if (!has_classes) {
+    classes_ = {{safe_label_, {safe_label_}, LabelClass::Side::kSafe},
+                {unsafe_label_, {unsafe_label_}, LabelClass::Side::kUnsafe}};
+  } else {
+    const Json& lc = j["label_classes"];
+    if (!lc.is_array() || lc.size() < 2) {
+      return Status::InvalidArgument(what +
+                                     ": 'label_classes' must be a list of at least 2 classes");
+    }
+    bool any_safe = false, any_unsafe = false;
+    for (size_t i = 0; i < lc.size(); ++i) {
+      const Json& e = lc[i];
+      const std::string where = what + ": label_classes[" + std::to_string(i) + "]";
+      if (!e.is_object() || !e.contains("name") || !e["name"].is_string() ||
+          e["name"].get<std::string>().empty()) {
+        return Status::InvalidArgument(where + " needs a non-empty string 'name'");
+      }
+      LabelClass c;
+      c.name = e["name"].get<std::string>();
+      for (const auto& other : classes_) {
+        if (other.name == c.name)
+          return Status::InvalidArgument(where + ": name '" + c.name + "' is used twice");
+      }
+      if (!e.contains("strings") || !e["strings"].is_array() || e["strings"].empty()) {
+        return Status::InvalidArgument(where + " ('" + c.name +
+                                       "') needs 'strings': a non-empty list");
+      }
+      for (const Json& str : e["strings"]) {
+        if (!str.is_string() || str.get<std::string>().empty()) {
+          return Status::InvalidArgument(where + " ('" + c.name +
+                                         "'): each of 'strings' must be a non-empty string");
+        }
+        c.strings.push_back(str.get<std::string>());
+      }
+      const Json u = e.value("unsafe", Json());
+      if (u.is_boolean()) {
+        c.side = u.get<bool>() ? LabelClass::Side::kUnsafe : LabelClass::Side::kSafe;
+      } else if (u.is_string() && u.get<std::string>() == "strict") {
+        c.side = LabelClass::Side::kStrict;
+      } else {
+        return Status::InvalidArgument(where + " ('" + c.name +
+                                       "'): 'unsafe' must be true, false or \"strict\"");
+      }
+      any_safe |= c.side == LabelClass::Side::kSafe;
+      any_unsafe |= c.side == LabelClass::Side::kUnsafe;
+      classes_.push_back(std::move(c));
+    }
+    if (!any_safe || !any_unsafe) {
+      return Status::InvalidArgument(what +
+                                     ": 'label_classes' needs at least one class with "
+                                     "\"unsafe\": false and one with \"unsafe\": true");
+    }
+    // The first safe and the first unsafe class name the verdicts.
+    for (const auto& c : classes_) {
+      if (c.side == LabelClass::Side::kSafe) {
+        safe_label_ = c.name;
+        break;
+      }
+    }
+    for (const auto& c : classes_) {
+      if (c.side == LabelClass::Side::kUnsafe) {
+        unsafe_label_ = c.name;
+        break;
+      }
+    }
+  }
+  const std::string match =
+      j.value("label_match", std::string(has_classes ? "first_token" : "single_token"));
+  if (match == "single_token") {
+    label_match_ = LabelMatch::kSingleToken;
+  } else if (match == "first_token") {
+    label_match_ = LabelMatch::kFirstToken;
+  } else if (match == "decoded_word") {
+    label_match_ = LabelMatch::kDecodedWord;
+  } else {
+    return Status::InvalidArgument(what + ": 'label_match' is '" + match +
+                                   "'; it must be single_token, first_token or decoded_word");
+  }
+  const std::string mode = j.value("mode", std::string("strict"));
+  if (mode != "strict" && mode != "loose") {
+    return Status::InvalidArgument(what + ": 'mode' is '" + mode + "'; it must be strict or loose");
+  }
+  strict_ = mode == "strict";
+  if (auto it = j.find("models"); it != j.end()) {
+    if (!it->is_array())
+      return Status::InvalidArgument(what + ": 'models' must be a list of repo ids");
+    for (const Json& m : *it) {
+      if (!m.is_string())
+        return Status::InvalidArgument(what + ": 'models' must be a list of repo ids");
+      models_.push_back(m.get<std::string>());
+    }
+  }
+  if (auto it = j.find("template_variables"); it != j.end()) {
+    if (!it->is_object()) {
+      return Status::InvalidArgument(what + ": 'template_variables' must be an object");
+    }
+    for (const char* k : {"messages", "add_generation_prompt", "enable_thinking"}) {
+      if (it->contains(k)) {
+        return Status::InvalidArgument(what + ": 'template_variables' may not set '" + k + "'");
+      }
+    }
+    render_options_.variables = *it;
+  }
+  render_options_.content_parts = j.value("content_parts", false);
+  trim_content_ = j.value("trim_content", false);
+  render_options_.enable_thinking = j.value("enable_thinking", false);
+  render_options_.assistant_prefix = j.value("assistant_prefix", std::string());
+  CCG_RETURN_IF_ERROR(CheckUtf8(render_options_.assistant_prefix, what + ": assistant_prefix"));
+  if (format_ == PromptFormat::kChatTemplate) {
+    for (const char* k : {"system_template", "input_template", "exchange_template",
+                          "unsafe_categories", "safe_categories"}) {
+      if (j.contains(k)) {
+        return Status::InvalidArgument(
+            what + ": '" + k +
+            "' is not used in chat_template format (the model's chat template renders the "
+            "conversation; its policy variables go in 'template_variables')");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+bool Constitution::ClassIsUnsafe(size_t i) const {
+  const LabelClass::Side s = classes_[i].side;
+  return s == LabelClass::Side::kUnsafe || (s == LabelClass::Side::kStrict && strict_);
+}
+
+std::vector<std::string> Constitution::BuiltinNames() {
+  std::vector<std::string> out = {"ccguard-default"};
+  for (size_t i = 0; i < kBuiltinGuardCount; ++i) out.push_back(kBuiltinGuards[i].name);
+  return out;
+}
+
+const char* Constitution::BuiltinJsonText(const std::string& name) {
+  if (name == "ccguard-default") return kDefaultConstitutionJson;
+  for (size_t i = 0; i < kBuiltinGuardCount; ++i) {
+    if (name == kBuiltinGuards[i].name) return kBuiltinGuards[i].json;
+  }
+  return nullptr;
+}
+
+namespace {
+
+std::string Lower(std::string s) {
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+// "org/name" (lower-cased) of a model reference: a repo id (with or without
+// @revision), a Hugging Face cache path (…/models--org--name/snapshots/…) or
+// a folder (its last two components); `name` alone gets "/name".
+std::string RepoIdOf(const std::string& ref) {
+  std::string r = Lower(ref);
+  if (size_t at = r.find("models--"); at != std::string::npos) {
+    std::string rest = r.substr(at + 8);
+    rest = rest.substr(0, rest.find('/'));
+    if (size_t dash = rest.find("--"); dash != std::string::npos) {
+      return rest.substr(0, dash) + "/" + rest.substr(dash + 2);
+    }
+  }
+  if (size_t at = r.rfind('@'); at != std::string::npos && r.find('/', at) == std::string::npos) {
+    r.resize(at);
+  }
+  std::vector<std::string> parts;
+  for (size_t pos = 0; pos <= r.size();) {
+    size_t next = r.find('/', pos);
+    if (next == std::string::npos) next = r.size();
+    if (next > pos) parts.push_back(r.substr(pos, next - pos));
+    pos = next + 1;
+  }
+  if (parts.empty()) return "/";
+  if (parts.size() == 1) return "/" + parts[0];
+  return parts[parts.size() - 2] + "/" + parts.back();
+}
+
+}  // namespace
+
+std::string Constitution::BuiltinForModel(const std::string& model_ref) {
+  const std::string id = RepoIdOf(model_ref);
+  const std::string name = id.substr(id.find('/') + 1);
+  for (size_t i = 0; i < kBuiltinGuardCount; ++i) {
+    auto j = ParseJson(kBuiltinGuards[i].json, kBuiltinGuards[i].name);
+    if (!j.ok() || !j->contains("models") || !(*j)["models"].is_array()) continue;
+    for (const Json& m : (*j)["models"]) {
+      if (!m.is_string()) continue;
+      const std::string want = Lower(m.get<std::string>());
+      if (want == id || want.substr(want.find('/') + 1) == name) return kBuiltinGuards[i].name;
+    }
+  }
+  return "";
+}
+
+Result<Constitution> Constitution::Load(const std::string& spec) {
+  if (spec.empty()) return Default();
+  std::error_code ec;
+  std::string base = spec;
+  std::optional<bool> strict;
+  for (const char* suffix : {":strict", ":loose"}) {
+    const std::string sx = suffix;
+    if (base.size() > sx.size() && base.compare(base.size() - sx.size(), sx.size(), sx) == 0 &&
+        !std::filesystem::exists(base, ec)) {
+      base.resize(base.size() - sx.size());
+      strict = sx == ":strict";
+    }
+  }
+  Result<Constitution> c = Status::Internal("unset");
+  if (const char* text = BuiltinJsonText(base)) {
+    auto j = ParseJson(text, "built-in guard profile '" + base + "'");
+    if (!j.ok()) return j.status();
+    c = FromJson(*j, "built-in guard profile '" + base + "'");
+  } else if (std::filesystem::exists(base, ec)) {
+    c = FromFile(base);
+  } else {
+    std::string names;
+    for (const auto& n : BuiltinNames()) names += (names.empty() ? "" : ", ") + n;
+    return Status::NotFound("guard '" + base + "' is neither a built-in profile (" + names +
+                            ") nor a file");
+  }
+  if (c.ok() && strict) c->strict_ = *strict;
+  return c;
+}
+
 Result<Constitution> Constitution::ParseConstitution(const Json& j, const std::string& what) {
   if (!j.is_object()) return Status::InvalidArgument(what + ": a constitution is a JSON object");
   Constitution c;
@@ -133,25 +385,20 @@ Result<Constitution> Constitution::ParseConstitution(const Json& j, const std::s
     return Status::InvalidArgument(what + ": missing string field 'name'");
   }
   c.name_ = j["name"].get<std::string>();
-  if (auto it = j.find("labels"); it != j.end()) {
-    if (!it->is_object()) return Status::InvalidArgument(what + ": 'labels' must be an object");
-    c.safe_label_ = it->value("safe", c.safe_label_);
-    c.unsafe_label_ = it->value("unsafe", c.unsafe_label_);
-    if (c.safe_label_.empty() || c.unsafe_label_.empty() || c.safe_label_ == c.unsafe_label_) {
-      return Status::InvalidArgument(what +
-                                     ": labels.safe and labels.unsafe must be distinct, "
-                                     "non-empty words");
-    }
-  }
+  CCG_RETURN_IF_ERROR(c.ParseProfile(j, what));
   if (auto it = j.find("threshold"); it != j.end() && !it->is_null()) {
     if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > 1) {
       return Status::InvalidArgument(what + ": 'threshold' must be a number in [0, 1]");
     }
     c.threshold_ = it->get<double>();
   }
+  CCG_RETURN_IF_ERROR(ReadOpenAiCategories(j, what, &c.openai_categories_));
+  if (c.format_ == PromptFormat::kChatTemplate) {
+    c.input_uses_context_ = c.exchange_uses_context_ = true;
+    return c;
+  }
   CCG_RETURN_IF_ERROR(ReadCategories(j, "unsafe_categories", what, true, &c.unsafe_));
   CCG_RETURN_IF_ERROR(ReadCategories(j, "safe_categories", what, false, &c.safe_));
-  CCG_RETURN_IF_ERROR(ReadOpenAiCategories(j, what, &c.openai_categories_));
   CCG_ASSIGN_OR_RETURN(auto system_t, CompileField(j, "system_template", what));
   CCG_ASSIGN_OR_RETURN(c.input_template_, CompileField(j, "input_template", what));
   CCG_ASSIGN_OR_RETURN(c.exchange_template_, CompileField(j, "exchange_template", what));
@@ -196,6 +443,21 @@ Result<std::vector<ChatMessage>> Constitution::BuildMessages(
     const std::optional<std::string>& response) const {
   CCG_RETURN_IF_ERROR(CheckUtf8(prompt, "prompt"));
   if (response) CCG_RETURN_IF_ERROR(CheckUtf8(*response, "response"));
+  if (format_ == PromptFormat::kChatTemplate) {
+    std::vector<ChatMessage> out;
+    for (const auto& m : context) {
+      CCG_RETURN_IF_ERROR(CheckUtf8(m.content, "context"));
+      out.push_back(m);
+    }
+    out.push_back({"user", prompt});
+    if (response) out.push_back({"assistant", *response});
+    // The template trims the contents itself: trimming them here first
+    // changes nothing in the text and lets them be located (tokenized literally).
+    if (trim_content_) {
+      for (auto& m : out) m.content = jinja::pystr::Strip(m.content, std::nullopt, true, true);
+    }
+    return out;
+  }
   Json vars = vars_;
   vars["prompt"] = prompt;
   if (response) vars["response"] = *response;

@@ -11,15 +11,12 @@
 namespace ccguard {
 namespace {
 
-// The single token id of label word `word`.
-Result<int32_t> LabelToken(const Tokenizer& tok, const std::string& word) {
-  auto ids = tok.Encode(word, /*parse_special=*/false);
-  if (!ids.ok()) return ids.status();
-  if (ids->size() != 1) {
-    return Status::InvalidArgument("label word '" + word + "' is " + std::to_string(ids->size()) +
-                                   " tokens; a label must be exactly one token");
-  }
-  return (*ids)[0];
+// log(exp(a) + exp(b)), with -inf as the empty sum.
+double LogAddExp(double a, double b) {
+  if (a == -INFINITY) return b;
+  if (b == -INFINITY) return a;
+  const double m = std::max(a, b);
+  return m + std::log(std::exp(a - m) + std::exp(b - m));
 }
 
 }  // namespace
@@ -34,15 +31,47 @@ void WriteScoreFields(const ItemScore& s, const Constitution& c, Json* out) {
   o["label_mass"] = s.label_mass;
   o["logprob_safe"] = s.logprob_safe;
   o["logprob_unsafe"] = s.logprob_unsafe;
+  const auto& classes = c.label_classes();
+  if (classes.size() > 2 && s.class_logprobs.size() == classes.size()) {
+    Json m = Json::object();
+    double total = 0;
+    for (double lp : s.class_logprobs) total += std::exp(lp);
+    for (size_t i = 0; i < classes.size(); ++i) {
+      m[classes[i].name] = total > 0 ? std::exp(s.class_logprobs[i]) / total : 0.0;
+    }
+    o["classes"] = std::move(m);
+  }
 }
 
 Classifier::~Classifier() = default;
 
-Result<std::unique_ptr<Classifier>> Classifier::Create(const ClassifierOptions& o) {
-  Constitution c = Constitution::Default();
-  if (!o.constitution_path.empty()) {
-    CCG_ASSIGN_OR_RETURN(c, Constitution::FromFile(o.constitution_path));
+Result<ItemScore> Classifier::ScoreFromStats(std::span<const double> stats,
+                                             int64_t n_tokens) const {
+  const size_t n = labels_.ids.size();
+  if (stats.size() != n + 1) return Status::Internal("label statistics of the wrong size");
+  const size_t n_classes = constitution_.label_classes().size();
+  std::vector<double> cls(n_classes, -INFINITY);
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(stats[i])) {
+      return ScoreFromLabels(stats[i], stats[i], stats[n], n_tokens);  // the non-finite error
+    }
+    cls[labels_.classes[i]] = LogAddExp(cls[labels_.classes[i]], stats[i]);
   }
+  double safe = -INFINITY, unsafe = -INFINITY;
+  for (size_t c = 0; c < n_classes; ++c) {
+    (constitution_.ClassIsUnsafe(c) ? unsafe : safe) =
+        LogAddExp(constitution_.ClassIsUnsafe(c) ? unsafe : safe, cls[c]);
+  }
+  auto s = ScoreFromLabels(safe, unsafe, stats[n], n_tokens);
+  if (s.ok()) {
+    s->class_logprobs.resize(n_classes);
+    for (size_t c = 0; c < n_classes; ++c) s->class_logprobs[c] = cls[c] - stats[n];
+  }
+  return s;
+}
+
+Result<std::unique_ptr<Classifier>> Classifier::Create(const ClassifierOptions& o) {
+  CCG_ASSIGN_OR_RETURN(Constitution c, Constitution::Load(o.constitution_path));
   CCG_ASSIGN_OR_RETURN(std::shared_ptr<Engine> engine, Engine::Create(o));
   return Create(std::move(engine), std::move(c), o.threshold, o.label_mass_warning);
 }
@@ -52,9 +81,9 @@ Result<std::unique_ptr<Classifier>> Classifier::Create(std::shared_ptr<Engine> e
                                                        std::optional<double> threshold,
                                                        double label_mass_warning) {
   std::unique_ptr<Classifier> cl(new Classifier(std::move(engine), std::move(constitution)));
-  const Tokenizer& tok = cl->engine_->tokenizer();
-  CCG_ASSIGN_OR_RETURN(cl->safe_id_, LabelToken(tok, cl->constitution_.safe_label()));
-  CCG_ASSIGN_OR_RETURN(cl->unsafe_id_, LabelToken(tok, cl->constitution_.unsafe_label()));
+  auto labels = LabelSet::Resolve(cl->engine_->tokenizer(), cl->constitution_);
+  if (!labels.ok()) return labels.status();
+  cl->labels_ = std::move(labels).value();
   cl->threshold_ = threshold.value_or(cl->constitution_.threshold().value_or(0.5));
   if (!(cl->threshold_ >= 0 && cl->threshold_ <= 1)) {
     return Status::InvalidArgument("threshold must be in [0, 1]");
@@ -78,7 +107,7 @@ Result<std::string> Classifier::RenderPrompt(const Item& item) const {
     case Item::Kind::kExchange: {
       CCG_ASSIGN_OR_RETURN(auto messages,
                            constitution_.BuildMessages(item.context, item.prompt, item.response));
-      return engine_->chat_template().Render(messages);
+      return engine_->chat_template().Render(messages, constitution_.render_options());
     }
   }
   return Status::Internal("unknown item kind");
@@ -93,7 +122,7 @@ Result<std::vector<int32_t>> Classifier::Tokenize(const Item& item) const {
     case Item::Kind::kExchange: {
       CCG_ASSIGN_OR_RETURN(auto messages,
                            constitution_.BuildMessages(item.context, item.prompt, item.response));
-      return engine_->EncodeMessages(messages);
+      return engine_->EncodeMessages(messages, constitution_.render_options());
     }
   }
   return Status::Internal("unknown item kind");
@@ -105,7 +134,10 @@ Result<ItemScore> Classifier::ScoreFromLogits(const std::vector<float>& logits,
   for (float v : logits) maxv = std::max(maxv, static_cast<double>(v));
   double sum = 0;
   for (float v : logits) sum += std::exp(static_cast<double>(v) - maxv);
-  return ScoreFromLabels(logits[safe_id_], logits[unsafe_id_], maxv + std::log(sum), n_tokens);
+  std::vector<double> stats;
+  for (int32_t id : labels_.ids) stats.push_back(logits[static_cast<size_t>(id)]);
+  stats.push_back(maxv + std::log(sum));
+  return ScoreFromStats(stats, n_tokens);
 }
 
 namespace {
@@ -199,14 +231,13 @@ std::vector<Result<ItemScore>> Classifier::ScoreTokens(
       ++next;
     }
     std::vector<std::vector<double>> stats;
-    Status st = engine_->ForwardLabels(batch, {safe_id_, unsafe_id_}, &stats);
+    Status st = engine_->ForwardLabels(batch, labels_.ids, &stats);
     for (size_t b = 0; b < members.size(); ++b) {
       Work& w = *members[b];
       if (!st.ok()) {
         out[w.index] = st;
       } else {
-        auto s = ScoreFromLabels(stats[b][0], stats[b][1], stats[b][2],
-                                 static_cast<int64_t>(seqs[w.index].size()));
+        auto s = ScoreFromStats(stats[b], static_cast<int64_t>(seqs[w.index].size()));
         if (s.ok()) s->cached_tokens = w.reused;
         out[w.index] = std::move(s);
       }

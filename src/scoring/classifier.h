@@ -19,23 +19,32 @@
 #include "prompt/constitution.h"
 #include "scoring/engine.h"
 #include "scoring/item.h"
+#include "scoring/labels.h"
 #include "scoring/prefix_cache.h"
 
 namespace ccguard {
 
 struct ClassifierOptions : EngineOptions {
-  std::string constitution_path;    // empty: the embedded default
+  // A built-in guard profile name or a constitution/profile file
+  // (Constitution::Load); empty: the embedded default.
+  std::string constitution_path;
   std::optional<double> threshold;  // else the constitution's, else 0.5
   double label_mass_warning = 0.1;  // flag items whose p(safe)+p(unsafe) is below
 };
 
+// "safe" and "unsafe" below are the two sides of the guard's answer: each is
+// the sum over the label classes counted toward it (Constitution::
+// ClassIsUnsafe), each class the sum over its label tokens; a plain
+// constitution has one token per side.
 struct ItemScore {
-  double p_unsafe = 0;      // softmax over the two label logits
+  double p_unsafe = 0;      // p(unsafe side) / (p(safe side) + p(unsafe side))
   double logprob_safe = 0;  // log-softmax over the whole vocabulary
   double logprob_unsafe = 0;
   double label_mass = 0;  // p(safe) + p(unsafe)
-  double logit_safe = 0;
+  double logit_safe = 0;  // log Σ exp(logit) over the side's label tokens
   double logit_unsafe = 0;
+  // log p of each label class (Constitution::label_classes order).
+  std::vector<double> class_logprobs;
   bool unsafe = false;  // p_unsafe >= threshold
   double threshold = 0.5;
   int64_t n_tokens = 0;
@@ -47,7 +56,8 @@ struct ItemScore {
 // score shares (`score` and `classify --json` lines, bulk rows, /v1/classify
 // results, session replies) into the object *out: p_unsafe, label (the
 // constitution's word), flagged, threshold, n_tokens, label_mass,
-// logprob_safe, logprob_unsafe.
+// logprob_safe, logprob_unsafe, and with more than two label classes
+// `classes`: {class name: probability among the classes}.
 void WriteScoreFields(const ItemScore& s, const Constitution& c, Json* out);
 
 class StreamSession;
@@ -88,12 +98,20 @@ class Classifier {
   // IsNonFiniteOutput() is true. A guard must not call such an item safe.
   Result<ItemScore> ScoreFromLabels(double logit_safe, double logit_unsafe, double lse,
                                     int64_t n_tokens) const;
+  // The same from one row of Engine::ForwardLabels over label_ids(): the
+  // logit of each label token, then the log-sum-exp over the vocabulary.
+  Result<ItemScore> ScoreFromStats(std::span<const double> stats, int64_t n_tokens) const;
   static bool IsNonFiniteOutput(const Status& s);
 
   double threshold() const { return threshold_; }
   double label_mass_warning() const { return label_mass_warning_; }
-  int32_t safe_token() const { return safe_id_; }
-  int32_t unsafe_token() const { return unsafe_id_; }
+  // The label token ids read at the last position, and the label class
+  // each belongs to (indices into constitution().label_classes()).
+  const std::vector<int32_t>& label_ids() const { return labels_.ids; }
+  const LabelSet& labels() const { return labels_; }
+  // The first token of the first safe / unsafe class.
+  int32_t safe_token() const { return labels_.safe_id; }
+  int32_t unsafe_token() const { return labels_.unsafe_id; }
   const Constitution& constitution() const { return constitution_; }
   Engine& engine() { return *engine_; }
   const std::shared_ptr<Engine>& shared_engine() const { return engine_; }
@@ -116,7 +134,7 @@ class Classifier {
   Constitution constitution_;
   double threshold_ = 0.5;
   double label_mass_warning_ = 0.1;
-  int32_t safe_id_ = -1, unsafe_id_ = -1;
+  LabelSet labels_;
   std::unique_ptr<PrefixCache> prefixes_;  // built by Create, read-only after
 };
 

@@ -35,13 +35,13 @@ Result<std::shared_ptr<Engine>> Engine::Create(const EngineOptions& o) {
   return e;
 }
 
-Result<std::vector<int32_t>> Engine::EncodeMessages(
-    const std::vector<ChatMessage>& messages) const {
+Result<std::vector<int32_t>> Engine::EncodeMessages(const std::vector<ChatMessage>& messages,
+                                                    const RenderOptions& options) const {
   if (options_.hf_special_tokens) {
-    CCG_ASSIGN_OR_RETURN(std::string text, chat_template_->Render(messages));
+    CCG_ASSIGN_OR_RETURN(std::string text, chat_template_->Render(messages, options));
     return tokenizer_->Encode(text, /*parse_special=*/true);
   }
-  CCG_ASSIGN_OR_RETURN(RenderedPrompt r, chat_template_->RenderWithSpans(messages));
+  CCG_ASSIGN_OR_RETURN(RenderedPrompt r, chat_template_->RenderWithSpans(messages, options));
   return tokenizer_->EncodeWithLiteralSpans(r.text, r.content_spans);
 }
 

@@ -57,9 +57,10 @@ class Engine {
   DecoderModel& model() { return *model_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
 
-  // Renders `messages` with the chat template and tokenizes the result, the
-  // message contents literally unless hf_special_tokens.
-  Result<std::vector<int32_t>> EncodeMessages(const std::vector<ChatMessage>& messages) const;
+  // Renders `messages` with the chat template (and `options`) and tokenizes
+  // the result, the message contents literally unless hf_special_tokens.
+  Result<std::vector<int32_t>> EncodeMessages(const std::vector<ChatMessage>& messages,
+                                              const RenderOptions& options = {}) const;
   // Tokenizes pre-rendered text; special tokens in it are parsed.
   Result<std::vector<int32_t>> EncodeText(const std::string& text) const;
 

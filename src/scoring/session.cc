@@ -32,14 +32,14 @@ Result<ItemScore> StreamSession::Rescore(const std::string& response) {
   std::vector<int32_t> rest(ids.begin() + keep, ids.end());
   SequenceInput in{rest, cache_.get()};
   std::vector<std::vector<double>> stats;
-  Status st = owner_->engine().ForwardLabels(
-      std::span<SequenceInput>(&in, 1), {owner_->safe_token(), owner_->unsafe_token()}, &stats);
+  Status st =
+      owner_->engine().ForwardLabels(std::span<SequenceInput>(&in, 1), owner_->label_ids(), &stats);
   if (!st.ok()) {
     // Appended-but-uncommitted rows are dropped; the cache is consistent again.
     cache_->Truncate(keep - cache_->prefix_length());
     return st;
   }
-  auto s = owner_->ScoreFromLabels(stats[0][0], stats[0][1], stats[0][2], n);
+  auto s = owner_->ScoreFromStats(stats[0], n);
   if (!s.ok()) {
     cache_->Truncate(keep - cache_->prefix_length());
     return s.status();

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "kernels/kernels.h"
+#include "prompt/constitution.h"
 
 namespace ccguard::server {
 namespace {
@@ -73,6 +74,13 @@ std::string RebaseModel(const std::string& base_dir, const std::string& ref) {
   return p != ref && fs::is_directory(p, ec) ? p : ref;
 }
 
+// A guard profile: a built-in name as written, else a file relative to the
+// config file's folder.
+std::string RebaseGuard(const std::string& base_dir, const std::string& p) {
+  if (Constitution::BuiltinJsonText(p.substr(0, p.rfind(':'))) != nullptr) return p;
+  return Rebase(base_dir, p);
+}
+
 Status ParseConstitution(const Json& v, const std::string& base_dir, const std::string& where,
                          ConstitutionSpec* out) {
   if (v.is_string()) {
@@ -81,9 +89,9 @@ Status ParseConstitution(const Json& v, const std::string& base_dir, const std::
     const size_t eq = s.find('=');
     if (eq != std::string::npos) {
       out->name = s.substr(0, eq);
-      out->path = Rebase(base_dir, s.substr(eq + 1));
+      out->path = RebaseGuard(base_dir, s.substr(eq + 1));
     } else {
-      out->path = Rebase(base_dir, s);
+      out->path = RebaseGuard(base_dir, s);
     }
     return Status::Ok();
   }
@@ -95,7 +103,7 @@ Status ParseConstitution(const Json& v, const std::string& base_dir, const std::
     } else if (key == "path") {
       if (!val.is_null()) {
         CCG_RETURN_IF_ERROR(GetString(val, w, &out->path));
-        out->path = Rebase(base_dir, out->path);
+        out->path = RebaseGuard(base_dir, out->path);
       }
     } else if (key == "threshold") {
       double t = 0;

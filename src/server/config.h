@@ -17,8 +17,8 @@ namespace ccguard::server {
 
 // One constitution to preload.
 struct ConstitutionSpec {
-  std::string name;                 // empty: the file's own "name"
-  std::string path;                 // empty: the embedded default
+  std::string name;  // empty: the file's own "name"
+  std::string path;  // a built-in guard profile name or a file; empty: the embedded default
   std::optional<double> threshold;  // else the file's, else 0.5
 };
 

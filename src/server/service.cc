@@ -104,10 +104,7 @@ Status Service::LoadWithEngine(std::shared_ptr<Engine> engine) {
   std::map<std::string, std::unique_ptr<Classifier>> classifiers;
   std::vector<std::string> names;
   for (const auto& spec : specs) {
-    Constitution c = Constitution::Default();
-    if (!spec.path.empty()) {
-      CCG_ASSIGN_OR_RETURN(c, Constitution::FromFile(spec.path));
-    }
+    CCG_ASSIGN_OR_RETURN(Constitution c, Constitution::Load(spec.path));
     const std::string name = spec.name.empty() ? c.name() : spec.name;
     if (name.empty()) return Status::InvalidArgument("a constitution has no name");
     if (classifiers.count(name) != 0) {

@@ -52,7 +52,7 @@ void LaunchCopies(const CopyList& copies, Stream stream);
 
 // For r < rows: out[r * (n_ids + 1) + j] = logits[r, ids[j]], and
 // out[r * (n_ids + 1) + n_ids] = log Σ_v exp(logits[r, v]) in double.
-constexpr int kMaxLabelIds = 8;
+constexpr int kMaxLabelIds = 32;
 struct LabelIds {
   int32_t n = 0;
   int32_t id[kMaxLabelIds];
