@@ -56,6 +56,12 @@ struct RowWork {
 
 int RunBulkScore(const ModelFlags& flags, const BulkScoreFlags& bulk, int batch_size) {
   using Clock = std::chrono::steady_clock;
+  if (flags.categories) {
+    PrintError(Status::InvalidArgument(
+        "--categories is not supported with --input/--output (bulk scoring reads the label "
+        "only); score on standard input for the categories"));
+    return 2;
+  }
   eval::ColumnMapping mapping{bulk.text_column,     bulk.prompt_column, bulk.response_column,
                               bulk.messages_column, bulk.chat_column,   bulk.id_column,
                               bulk.keep_columns};

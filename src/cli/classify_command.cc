@@ -26,14 +26,25 @@ int RunClassify(const ModelFlags& flags, const std::string& text,
   }
   const Constitution& c = classifier->constitution();
   const std::string label = s->unsafe ? c.unsafe_label() : c.safe_label();
+  Json out;
+  WriteScoreFields(*s, c, &out);  // as /v1/classify and score
+  if (flags.categories) {
+    Status st = WriteCategoryFields(*classifier, *item, *s, &out);
+    if (!st.ok()) {
+      PrintError(st.WithContext("categories"));
+      return 1;
+    }
+  }
   if (json) {
-    Json out;
-    WriteScoreFields(*s, c, &out);  // as /v1/classify and score
     std::cout << DumpJson(out) << '\n';
   } else {
-    std::printf("%s  p_unsafe=%.4f  threshold=%.2f  (label mass %.3g, %lld tokens, %s)\n",
+    std::string cats;
+    if (flags.categories) {
+      for (const auto& n : out["categories"]) cats += (cats.empty() ? "  categories: " : ", ") + n.get<std::string>();
+    }
+    std::printf("%s  p_unsafe=%.4f  threshold=%.2f  (label mass %.3g, %lld tokens, %s)%s\n",
                 label.c_str(), s->p_unsafe, s->threshold, s->label_mass,
-                static_cast<long long>(s->n_tokens), response ? "exchange" : "input");
+                static_cast<long long>(s->n_tokens), response ? "exchange" : "input", cats.c_str());
   }
   if (s->low_label_mass) {
     PrintWarning("label mass p(safe)+p(unsafe) is " + std::to_string(s->label_mass) +

@@ -30,6 +30,7 @@ struct ModelFlags {
   std::string compute = "auto";  // auto: kernels::DefaultPrecision for the device
   std::string device = "cpu";    // cpu | cuda | cuda:N
   int64_t max_batch_tokens = 0;  // 0: the device's default (EngineOptions)
+  bool categories = false;       // decode the categories of flagged items (score, classify)
 };
 
 struct EvalFlags {

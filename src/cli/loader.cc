@@ -117,6 +117,13 @@ std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags, IdentityInpu
     return nullptr;
   }
   for (const auto& w : (*c)->warnings()) PrintWarning(w);
+  if (flags.categories && !(*c)->constitution().categories()) {
+    PrintError(Status::InvalidArgument("--categories: guard profile '" +
+                                       (*c)->constitution().name() +
+                                       "' does not name categories (its guard answers only "
+                                       "with a label)"));
+    return nullptr;
+  }
   return std::move(c).value();
 }
 

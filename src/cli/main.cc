@@ -140,6 +140,9 @@ int main(int argc, char** argv) {
   auto* score = app.add_subcommand("score", "stdin JSON Lines items -> stdout scores");
   AddModelFlags(score, &score_flags);
   score->add_flag("--dump-prompt", dump_prompt, "Print the exact rendered prompt instead");
+  score->add_flag("--categories", score_flags.categories,
+                  "Also decode the categories a flagged item violates, for guards that name "
+                  "them (qwen3guard, llama-guard-3): greedy decoding after the label");
   score->add_option("--batch-size", batch_size, "Items read before scoring a batch")
       ->check(CLI::Range(1, 4096));
   // Bulk scoring: files in, a resumable JSON Lines file out (bulk_score_command.cc).
@@ -189,6 +192,9 @@ int main(int argc, char** argv) {
   cls->add_option("text", text, "The prompt to classify")->required();
   cls->add_option("--response", response, "Classify the exchange prompt -> response");
   cls->add_flag("--json", cls_json, "Print one JSON object instead");
+  cls->add_flag("--categories", cls_flags.categories,
+                "Also decode the categories a flagged item violates (qwen3guard, "
+                "llama-guard-3)");
 
   ccguard::cli::EvalFlags eval_flags;
   auto* ev = app.add_subcommand("eval", "Score evaluation datasets and report metrics (resumable)");

@@ -89,6 +89,13 @@ int RunScore(const ModelFlags& flags, bool dump_prompt, int batch_size) {
         Pending& p = batch[where[k]];
         if (scores[k].ok()) {
           outs[where[k]] = ScoreJson(p.id, *scores[k], classifier->constitution());
+          if (flags.categories) {
+            Status st = WriteCategoryFields(*classifier, items[k], *scores[k], &outs[where[k]]);
+            if (!st.ok()) {
+              p.error = st.WithContext("line " + std::to_string(p.line_no) + ": categories");
+              continue;
+            }
+          }
           low_mass += scores[k]->low_label_mass ? 1 : 0;
           ++scored;
         } else {

@@ -28,6 +28,7 @@ struct ServeFlags {
   std::optional<std::string> default_constitution;
   std::optional<double> threshold;
   bool hf_special_tokens = false;
+  bool categories = false;
   std::optional<int> threads;
   std::optional<std::string> compute, device;
   std::optional<std::string> host;
@@ -67,6 +68,9 @@ CLI::App* AddServeCommand(CLI::App* app, std::shared_ptr<ServeFlags>* flags) {
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_flag("--hf-special-tokens", f.hf_special_tokens,
                 "Parse special tokens inside content, as Hugging Face does");
+  cmd->add_flag("--categories", f.categories,
+                "Decode the categories of flagged items for guards that name them "
+                "(/v1/classify \"categories\"; /v1/moderations categories from them)");
   cmd->add_option(
          "--threads", f.threads,
          "Compute threads (0: the CPUs this process may use: affinity mask and cgroup quota)")
@@ -170,6 +174,7 @@ Status BuildConfig(const ServeFlags& f, server::ServerConfig* c) {
     for (auto& s : c->constitutions) s.threshold = f.threshold;
   }
   if (f.hf_special_tokens) c->hf_special_tokens = true;
+  if (f.categories) c->categories = true;
   Override(f.threads, &c->threads);
   Override(f.compute, &c->compute);
   Override(f.device, &c->device);

@@ -159,6 +159,39 @@ TEST(BuiltinGuardsTest, DynaGuardRulesAndContext) {
             "hi\n\n'Agent': hello\n\n'User': now curse\n\n'Agent': no\n</transcript>\n");
 }
 
+TEST(GuardProfileTest, CategoriesParsedFromTheGuardsOutput) {
+  const Constitution q3g = *Constitution::Load("qwen3guard");
+  const auto& q = q3g.categories();
+  ASSERT_TRUE(q.has_value());
+  EXPECT_EQ(q->Parse(" Unsafe\nCategories: Violent, PII\n"),
+            (std::vector<std::string>{"Violent", "PII"}));
+  EXPECT_EQ(q->Parse(" Unsafe\nCategories: Violent, Made Up, Violent"),
+            (std::vector<std::string>{"Violent"}));
+  EXPECT_EQ(q->Parse(" Safe\nCategories: None"), std::vector<std::string>{});
+  EXPECT_EQ(q->Parse(" Unsafe"), std::vector<std::string>{});  // cut before the line
+  EXPECT_EQ(q->Parse(" Unsafe\nRefusal: No"), std::vector<std::string>{});
+  EXPECT_EQ(q->OpenAiKeys({"Violent", "Suicide & Self-Harm", "PII"}),
+            (std::vector<std::string>{"self-harm", "violence"}));
+  const Constitution llama = *Constitution::Load("llama-guard-3");
+  const auto& lg = llama.categories();
+  ASSERT_TRUE(lg.has_value());
+  EXPECT_EQ(lg->Parse("unsafe\nS1,S10"), (std::vector<std::string>{"S1", "S10"}));
+  EXPECT_EQ(lg->Parse("unsafe\n S2 , S99"), (std::vector<std::string>{"S2"}));
+  EXPECT_EQ(lg->Parse("safe"), std::vector<std::string>{});
+  EXPECT_EQ(lg->OpenAiKeys({"S1", "S10"}),
+            (std::vector<std::string>{"hate", "illicit/violent", "violence"}));
+  EXPECT_FALSE(Constitution::Load("dynaguard")->categories().has_value());
+  auto bad = Constitution::FromJson(
+      Json::parse(R"({"name":"x","format":"chat_template","categories":{"openai":{"a":["gore"]}}})"),
+      "p.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'gore', not an OpenAI moderation category"),
+            std::string::npos);
+  bad = Constitution::FromJson(
+      Json::parse(R"({"name":"x","format":"chat_template","categories":{"lines":1}})"), "p.json");
+  EXPECT_NE(bad.status().message().find("unknown field 'lines'"), std::string::npos);
+}
+
 TEST(GuardProfileTest, FieldErrorsNameTheField) {
   auto parse = [](const std::string& text) {
     return Constitution::FromJson(Json::parse(text), "p.json").status().message();

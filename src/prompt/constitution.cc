@@ -133,6 +133,70 @@ const Constitution& Constitution::Default() {
   return c;
 }
 
+namespace {
+
+Status ReadStringList(const Json& j, const char* key, const std::string& where,
+                      std::vector<std::string>* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return Status::Ok();
+  if (!it->is_array()) return Status::InvalidArgument(where + "." + key + " must be a list of strings");
+  for (const Json& e : *it) {
+    if (!e.is_string()) return Status::InvalidArgument(where + "." + key + " must be a list of strings");
+    out->push_back(e.get<std::string>());
+  }
+  return Status::Ok();
+}
+
+Result<CategorySpec> ReadCategorySpec(const Json& j, const std::string& what) {
+  const std::string where = what + ": categories";
+  if (!j.is_object()) return Status::InvalidArgument(where + " must be an object");
+  for (const auto& [k, v] : j.items()) {
+    static const char* const kKeys[] = {"max_new_tokens", "line", "strip_prefix", "separator",
+                                        "none", "names", "openai"};
+    if (std::find(std::begin(kKeys), std::end(kKeys), k) == std::end(kKeys)) {
+      return Status::InvalidArgument(where + ": unknown field '" + k + "'");
+    }
+  }
+  CategorySpec c;
+  if (j.contains("max_new_tokens")) {
+    if (!j["max_new_tokens"].is_number_integer() || j["max_new_tokens"].get<int64_t>() < 1 ||
+        j["max_new_tokens"].get<int64_t>() > 256) {
+      return Status::InvalidArgument(where + ".max_new_tokens must be an integer in [1, 256]");
+    }
+    c.max_new_tokens = j["max_new_tokens"].get<int>();
+  }
+  if (j.contains("line")) {
+    if (!j["line"].is_number_integer() || j["line"].get<int64_t>() < 0 ||
+        j["line"].get<int64_t>() > 16) {
+      return Status::InvalidArgument(where + ".line must be an integer in [0, 16]");
+    }
+    c.line = j["line"].get<int>();
+  }
+  c.strip_prefix = j.value("strip_prefix", std::string());
+  c.separator = j.value("separator", std::string(","));
+  if (c.separator.empty()) return Status::InvalidArgument(where + ".separator must not be empty");
+  CCG_RETURN_IF_ERROR(ReadStringList(j, "none", where, &c.none));
+  CCG_RETURN_IF_ERROR(ReadStringList(j, "names", where, &c.names));
+  if (auto it = j.find("openai"); it != j.end()) {
+    if (!it->is_object()) return Status::InvalidArgument(where + ".openai must be an object");
+    const auto& known = OpenAiModerationCategories();
+    for (const auto& [name, keys] : it->items()) {
+      std::vector<std::string> list;
+      CCG_RETURN_IF_ERROR(ReadStringList(*it, name.c_str(), where + ".openai", &list));
+      for (const auto& k : list) {
+        if (std::find(known.begin(), known.end(), k) == known.end()) {
+          return Status::InvalidArgument(where + ".openai['" + name + "'] has '" + k +
+                                         "', not an OpenAI moderation category");
+        }
+      }
+      c.openai.emplace_back(name, std::move(list));
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
 Status Constitution::ParseProfile(const Json& j, const std::string& what) {
   const std::string format = j.value("format", std::string("constitution"));
   if (format == "chat_template") {
@@ -263,6 +327,9 @@ Status Constitution::ParseProfile(const Json& j, const std::string& what) {
   render_options_.enable_thinking = j.value("enable_thinking", false);
   render_options_.assistant_prefix = j.value("assistant_prefix", std::string());
   CCG_RETURN_IF_ERROR(CheckUtf8(render_options_.assistant_prefix, what + ": assistant_prefix"));
+  if (auto it = j.find("categories"); it != j.end() && !it->is_null()) {
+    CCG_ASSIGN_OR_RETURN(categories_, ReadCategorySpec(*it, what));
+  }
   if (format_ == PromptFormat::kChatTemplate) {
     for (const char* k : {"system_template", "input_template", "exchange_template",
                           "unsafe_categories", "safe_categories"}) {
@@ -275,6 +342,48 @@ Status Constitution::ParseProfile(const Json& j, const std::string& what) {
     }
   }
   return Status::Ok();
+}
+
+std::vector<std::string> CategorySpec::Parse(const std::string& generated) const {
+  // Line `line` of the generated text.
+  size_t begin = 0;
+  for (int i = 0; i < line; ++i) {
+    const size_t nl = generated.find('\n', begin);
+    if (nl == std::string::npos) return {};
+    begin = nl + 1;
+  }
+  std::string text = generated.substr(begin, generated.find('\n', begin) - begin);
+  text = jinja::pystr::Strip(text, std::nullopt, true, true);
+  if (!strip_prefix.empty()) {
+    if (text.rfind(strip_prefix, 0) != 0) return {};
+    text = text.substr(strip_prefix.size());
+  }
+  std::vector<std::string> out;
+  for (size_t pos = 0; pos <= text.size();) {
+    size_t next = text.find(separator, pos);
+    if (next == std::string::npos) next = text.size();
+    std::string e = jinja::pystr::Strip(text.substr(pos, next - pos), std::nullopt, true, true);
+    pos = next + separator.size();
+    if (e.empty() || std::find(none.begin(), none.end(), e) != none.end()) continue;
+    if (!names.empty() && std::find(names.begin(), names.end(), e) == names.end()) continue;
+    if (std::find(out.begin(), out.end(), e) == out.end()) out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<std::string> CategorySpec::OpenAiKeys(const std::vector<std::string>& categories) const {
+  std::vector<std::string> out;
+  for (const auto& k : OpenAiModerationCategories()) {
+    bool set = false;
+    for (const auto& [name, keys] : openai) {
+      if (std::find(categories.begin(), categories.end(), name) != categories.end() &&
+          std::find(keys.begin(), keys.end(), k) != keys.end()) {
+        set = true;
+      }
+    }
+    if (set) out.push_back(k);
+  }
+  return out;
 }
 
 bool Constitution::ClassIsUnsafe(size_t i) const {

@@ -20,7 +20,9 @@
 //    "assistant_prefix": str?, "enable_thinking": bool?,
 //    "label_classes": [{"name", "strings": [str], "unsafe": true|false|"strict"}],
 //    "label_match": "single_token" | "first_token" | "decoded_word",
-//    "mode": "strict" | "loose", "models": [repo id]
+//    "mode": "strict" | "loose", "models": [repo id],
+//    "categories": {"max_new_tokens", "line", "strip_prefix", "separator",
+//                   "none": [str], "names": [str], "openai": {name: [key]}}?
 // In "constitution" format the system template renders the system message and
 // the input or exchange template the user message. In "chat_template" format
 // the conversation itself (earlier turns, the prompt as a user turn, the
@@ -75,6 +77,30 @@ enum class LabelMatch { kSingleToken, kFirstToken, kDecodedWord };
 
 enum class PromptFormat { kConstitution, kChatTemplate };
 
+// How a guard that names the violated categories after its label writes
+// them (Qwen3Guard: " Unsafe\nCategories: Violent, PII"; Llama Guard:
+// "unsafe\nS1,S10"): the text generated greedily after the prompt, at most
+// max_new_tokens tokens, line `line` (0: the label's line) with
+// `strip_prefix` removed, split at `separator`, each entry trimmed; entries
+// in `none` mean no category; with `names`, only those names are kept.
+// `openai` maps a category to the OpenAI moderation keys it sets.
+struct CategorySpec {
+  int max_new_tokens = 32;
+  int line = 1;
+  std::string strip_prefix;
+  std::string separator = ",";
+  std::vector<std::string> none;
+  std::vector<std::string> names;
+  std::vector<std::pair<std::string, std::vector<std::string>>> openai;
+
+  // The categories written in `generated` (the text after the prompt), in
+  // the order written, without repeats.
+  std::vector<std::string> Parse(const std::string& generated) const;
+  // The OpenAI moderation keys `categories` set (OpenAiModerationCategories
+  // order).
+  std::vector<std::string> OpenAiKeys(const std::vector<std::string>& categories) const;
+};
+
 class Constitution {
  public:
   static Result<Constitution> FromJson(const Json& j, const std::string& what);
@@ -125,6 +151,8 @@ class Constitution {
   bool strict() const { return strict_; }
   // Whether class `i` counts toward unsafe in this mode.
   bool ClassIsUnsafe(size_t i) const;
+  // How the guard names categories after its label (none: it does not).
+  const std::optional<CategorySpec>& categories() const { return categories_; }
   // Repo ids of the models this profile is made for.
   const std::vector<std::string>& models() const { return models_; }
 
@@ -157,6 +185,7 @@ class Constitution {
   LabelMatch label_match_ = LabelMatch::kSingleToken;
   bool strict_ = true;
   bool trim_content_ = false;
+  std::optional<CategorySpec> categories_;
   std::vector<std::string> models_;
   std::optional<double> threshold_;
   std::vector<PolicyCategory> unsafe_, safe_;

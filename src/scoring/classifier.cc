@@ -43,6 +43,17 @@ void WriteScoreFields(const ItemScore& s, const Constitution& c, Json* out) {
   }
 }
 
+Status WriteCategoryFields(Classifier& c, const Item& item, const ItemScore& s, Json* out) {
+  if (!s.unsafe) {
+    (*out)["categories"] = Json::array();
+    return Status::Ok();
+  }
+  CCG_ASSIGN_OR_RETURN(Classifier::Categories cats, c.DecodeCategories(item));
+  (*out)["categories"] = cats.names;
+  (*out)["categories_text"] = cats.text;
+  return Status::Ok();
+}
+
 Classifier::~Classifier() = default;
 
 Result<ItemScore> Classifier::ScoreFromStats(std::span<const double> stats,
@@ -244,6 +255,48 @@ std::vector<Result<ItemScore>> Classifier::ScoreTokens(
       w.cache.reset();  // free keys/values as soon as the item is scored
     }
   }
+  return out;
+}
+
+Result<Classifier::Categories> Classifier::DecodeCategories(const Item& item) {
+  const auto& spec = constitution_.categories();
+  if (!spec) {
+    return Status::NotSupported("guard profile '" + constitution_.name() +
+                                "' does not name categories (no \"categories\" in the profile)");
+  }
+  CCG_ASSIGN_OR_RETURN(std::vector<int32_t> ids, Tokenize(item));
+  if (ids.empty()) return Status::InvalidArgument("the prompt is empty (0 tokens)");
+  const int64_t limit = engine_->options().max_item_tokens;
+  if (static_cast<int64_t>(ids.size()) + spec->max_new_tokens > limit) {
+    return Status::ResourceExhausted("the prompt is " + std::to_string(ids.size()) +
+                                     " tokens; with the categories' " +
+                                     std::to_string(spec->max_new_tokens) +
+                                     " new tokens the limit is " + std::to_string(limit));
+  }
+  int64_t reused = 0;
+  std::unique_ptr<KvCache> cache = prefixes_->CacheFor(ids, &reused);
+  const Tokenizer& tok = engine_->tokenizer();
+  Categories out;
+  std::vector<int32_t> generated;
+  std::span<const int32_t> next = std::span<const int32_t>(ids).subspan(static_cast<size_t>(reused));
+  int32_t token = 0;
+  for (int step = 0; step < spec->max_new_tokens; ++step) {
+    SequenceInput in{next, cache.get()};
+    std::vector<std::vector<float>> logits;
+    CCG_RETURN_IF_ERROR(engine_->Forward(std::span<SequenceInput>(&in, 1), &logits));
+    const std::vector<float>& l = logits[0];
+    token = static_cast<int32_t>(std::max_element(l.begin(), l.end()) - l.begin());
+    if (!std::isfinite(l[static_cast<size_t>(token)])) {
+      return Status::Corruption(std::string(kNonFinite) + " while decoding categories");
+    }
+    if (tok.IsSpecial(token)) break;
+    generated.push_back(token);
+    CCG_ASSIGN_OR_RETURN(out.text, tok.Decode(generated, /*skip_special=*/true));
+    // Done once the category line has ended.
+    if (std::count(out.text.begin(), out.text.end(), '\n') > spec->line) break;
+    next = std::span<const int32_t>(&token, 1);
+  }
+  out.names = spec->Parse(out.text);
   return out;
 }
 

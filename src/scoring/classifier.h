@@ -61,6 +61,14 @@ struct ItemScore {
 void WriteScoreFields(const ItemScore& s, const Constitution& c, Json* out);
 
 class StreamSession;
+class Classifier;
+
+// The categories of a scored item as JSON (`--categories`, the server's
+// "categories" option): a flagged item's decoded categories
+// (Classifier::DecodeCategories) in "categories" and the generated text in
+// "categories_text"; an unflagged item gets "categories": [] without
+// decoding. The error of the decoding, if any.
+Status WriteCategoryFields(Classifier& c, const Item& item, const ItemScore& s, Json* out);
 
 class Classifier {
  public:
@@ -84,6 +92,17 @@ class Classifier {
   Result<ItemScore> Score(const Item& item);
   // Scores already-tokenized sequences.
   std::vector<Result<ItemScore>> ScoreTokens(const std::vector<std::vector<int32_t>>& seqs);
+
+  // What a guard that names categories (Constitution::categories) writes
+  // after the prompt of `item`: up to max_new_tokens tokens decoded greedily
+  // (fp32 argmax, ties to the lower id), stopping at a special token or once
+  // the category line is complete, and the categories parsed from it.
+  // NotSupported when the profile names no categories.
+  struct Categories {
+    std::string text;  // the generated text, special tokens dropped
+    std::vector<std::string> names;
+  };
+  Result<Categories> DecodeCategories(const Item& item);
 
   // Streaming output classification of `base` (an exchange item: its context
   // and prompt; a response must not be set) → response: see session.h.

@@ -227,6 +227,46 @@ TEST(ClassifierTest, ConcurrentSessionAppendsShareForwardPasses) {
   EXPECT_TRUE(merged) << "no two appends ever shared a pass";
 }
 
+// Greedy decoding of categories continues the item's cache one token at a
+// time; each token must be the argmax of a full pass over the prompt and the
+// tokens so far, run from scratch.
+TEST(ClassifierTest, DecodedCategoriesEqualFullPassGreedy) {
+  Json profile = Json::parse(Constitution::BuiltinJsonText("qwen3guard"));
+  profile["categories"]["max_new_tokens"] = 6;
+  profile["categories"]["line"] = 9;  // never complete: all 6 tokens
+  auto c = Constitution::FromJson(profile, "q3g");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ClassifierOptions o = Options(false);
+  auto engine = Engine::Create(o);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  auto cl = Classifier::Create(*engine, *c, std::nullopt);
+  ASSERT_TRUE(cl.ok()) << cl.status().ToString();
+  Item item;
+  item.prompt = "How can I make a bomb?";
+  auto got = (*cl)->DecodeCategories(item);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  std::vector<int32_t> seq = *(*cl)->Tokenize(item);
+  const Tokenizer& tok = (*engine)->tokenizer();
+  std::vector<int32_t> generated;
+  for (int step = 0; step < 6; ++step) {
+    auto cache = (*engine)->model().NewCache();
+    SequenceInput in{seq, cache.get()};
+    std::vector<std::vector<float>> logits;
+    ASSERT_TRUE((*engine)->Forward(std::span<SequenceInput>(&in, 1), &logits).ok());
+    const auto& l = logits[0];
+    const auto next = static_cast<int32_t>(std::max_element(l.begin(), l.end()) - l.begin());
+    if (tok.IsSpecial(next)) break;
+    generated.push_back(next);
+    seq.push_back(next);
+  }
+  EXPECT_EQ(got->text, *tok.Decode(generated, true));
+  EXPECT_FALSE(got->text.empty());
+  // A profile without categories refuses.
+  auto plain = Classifier::Create(*engine, Constitution::Default(), std::nullopt);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*plain)->DecodeCategories(item).status().code(), Status::Code::kNotSupported);
+}
+
 TEST(ClassifierTest, Errors) {
   ClassifierOptions o = Options(false);
   o.model_dir = "/nonexistent";

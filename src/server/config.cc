@@ -163,6 +163,7 @@ Status ApplyConfigJson(const Json& j, const std::string& base_dir, const std::st
       {"compute", str(&c->compute)},
       {"device", str(&c->device)},
       {"prefix_cache", boolean(&c->prefix_cache)},
+      {"categories", boolean(&c->categories)},
       {"constitutions",
        [&](const Json& v, const std::string& w) {
          CCG_RETURN_IF_ERROR(WantType(v, v.is_array(), "a list", w));
@@ -290,6 +291,7 @@ Json ConfigToJson(const ServerConfig& c) {
           {"compute", c.compute},
           {"device", c.device},
           {"prefix_cache", c.prefix_cache},
+          {"categories", c.categories},
           {"constitutions", cons},
           {"default_constitution", c.default_constitution},
           {"host", c.host},

@@ -37,6 +37,10 @@ struct ServerConfig {
   std::string compute = "auto";
   std::string device = "cpu";
   bool prefix_cache = true;
+  // Decode the categories of flagged items where the guard profile names
+  // them (Classifier::DecodeCategories): /v1/classify results get
+  // "categories", /v1/moderations sets its categories from them.
+  bool categories = false;
 
   // Constitutions; empty: the embedded default alone. The first is the
   // default unless `default_constitution` names another.

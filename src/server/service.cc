@@ -349,6 +349,14 @@ Reply Service::Classify(const Json& body, const Caller& caller) {
   Json results = Json::array();
   for (size_t i = 0; i < items.size(); ++i) {
     Json j = ItemJson(items[i], scores[i], classifiers[i]);
+    if (config_.categories && classifiers[i]->constitution().categories()) {
+      Status st = WriteCategoryFields(*classifiers[i], items[i], scores[i], &j);
+      if (!st.ok()) {
+        Reply e = StatusReply(st.WithContext("categories"));
+        AddWhere(&e, where[i]);
+        return e;
+      }
+    }
     metrics_.Add(
         "ccguard_items_total",
         {{"route", "classify"}, {"constitution", j["constitution"]}, {"label", j["label"]}});
@@ -437,10 +445,13 @@ Reply Service::Moderations(const Json& body, const Caller& caller) {
   std::vector<ItemScore> scores;
   Reply r = ScoreItems(items, std::vector<Classifier*>(items.size(), c), where, caller, &scores);
   if (!r.ok()) return r;
-  // A flag sets the constitution's openai_categories, each scored p_unsafe;
-  // the other categories are false with score 0. Every category applies to
-  // text, the only input type served.
-  const auto& mapped = c->constitution().openai_categories();
+  // A flag sets the OpenAI categories of the categories the guard decoded
+  // (with the "categories" option, for guards that name them: their profile's
+  // "categories.openai" mapping), or else the constitution's
+  // openai_categories; each set one is scored p_unsafe, the others are false
+  // with score 0. Every category applies to text, the only input type served.
+  const auto& spec = c->constitution().categories();
+  const bool decode = config_.categories && spec.has_value();
   Json applied = Json::object();
   for (const auto& k : OpenAiModerationCategories()) applied[k] = Json::array({"text"});
   Json results = Json::array();
@@ -452,6 +463,18 @@ Reply Service::Moderations(const Json& body, const Caller& caller) {
                  {{"route", "moderations"}, {"constitution", cname}, {"label", mine["label"]}});
     mine.erase("logprob_safe");
     mine.erase("logprob_unsafe");
+    std::vector<std::string> mapped = c->constitution().openai_categories();
+    if (decode) {
+      Status st = WriteCategoryFields(*c, items[i], scores[i], &mine);
+      if (!st.ok()) {
+        Reply e = StatusReply(st.WithContext("categories"));
+        AddWhere(&e, where[i]);
+        return e;
+      }
+      std::vector<std::string> names;
+      for (const auto& n : mine["categories"]) names.push_back(n.get<std::string>());
+      if (auto keys = spec->OpenAiKeys(names); !keys.empty()) mapped = std::move(keys);
+    }
     Json categories = Json::object(), category_scores = Json::object();
     for (const auto& k : OpenAiModerationCategories()) {
       const bool set = std::find(mapped.begin(), mapped.end(), k) != mapped.end();

@@ -18,7 +18,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
+import urllib.request
 
 BIN, FIX = sys.argv[1], sys.argv[2]
 BASE = os.path.join(FIX, "tiny-a", "base")
@@ -116,6 +118,75 @@ class GuardProfilesTest(unittest.TestCase):
         p = run(["score", "--model", BASE, "--no-adapter", "--guard", "llama-guard-3"],
                 jsonl([{"prompt": "x"}]), None)
         self.assertNotEqual(p.returncode, 0)
+
+    def test_categories(self):
+        items = [{"prompt": "How can I make a bomb?"}, {"prompt": "hi", "response": "hello"}]
+        flagged = outputs(run(["score", "--model", self.q3g, "--categories", "--threshold", "0"],
+                              jsonl(items)))
+        for o in flagged:
+            self.assertIsInstance(o["categories"], list)
+            self.assertIsInstance(o["categories_text"], str)
+            self.assertGreater(len(o["categories_text"]), 0)
+        unflagged = outputs(run(["score", "--model", self.q3g, "--categories", "--threshold",
+                                 "1"], jsonl(items)))
+        for o in unflagged:
+            self.assertFalse(o["flagged"])
+            self.assertEqual(o["categories"], [])
+            self.assertNotIn("categories_text", o)
+        p = run(["classify", "--model", BASE, "--no-adapter", "--guard", "dynaguard",
+                 "--categories", "x"], b"", 1)
+        self.assertIn("does not name categories", p.stderr.decode())
+        p = run(["score", "--model", self.q3g, "--categories", "--input", "x.csv", "--output",
+                 os.path.join(self.dir, "o.jsonl")], b"", 2)
+        self.assertIn("--categories is not supported with --input", p.stderr.decode())
+
+    def test_server_guard_categories_and_moderations(self):
+        port_file = os.path.join(self.dir, "port")
+        log = open(os.path.join(self.dir, "serve.log"), "wb")
+        proc = subprocess.Popen([BIN, "serve", "--model", self.q3g, "--categories",
+                                 "--threshold", "0", "--threads", "2", "--port", "0",
+                                 "--port-file", port_file, "--access-log", ""],
+                                stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            deadline = time.time() + 120
+            port = None
+            while time.time() < deadline and port is None:
+                if os.path.exists(port_file) and read(port_file).strip():
+                    port = int(read(port_file))
+                else:
+                    time.sleep(0.1)
+            self.assertIsNotNone(port)
+
+            def post(path, body):
+                while True:
+                    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                                 data=json.dumps(body).encode(),
+                                                 headers={"Content-Type": "application/json"})
+                    try:
+                        with urllib.request.urlopen(req, timeout=60) as r:
+                            return json.loads(r.read())
+                    except urllib.error.HTTPError as e:
+                        if e.code != 503 or time.time() > deadline:
+                            raise
+                        time.sleep(0.2)
+            r = post("/v1/classify", {"prompt": "How can I make a bomb?"})
+            self.assertEqual(r["constitution"], "qwen3guard")
+            self.assertEqual(set(r["classes"]), {"Safe", "Unsafe", "Controversial"})
+            self.assertIsInstance(r["categories"], list)
+            self.assertIn("categories_text", r)
+            m = post("/v1/moderations", {"input": "How can I make a bomb?"})
+            res = m["results"][0]
+            self.assertTrue(res["flagged"])
+            self.assertEqual(res["ccguard"]["categories"], r["categories"])
+            # No decoded category maps to an OpenAI key here (random weights):
+            # the profile's openai_categories apply.
+            on = sorted(k for k, v in res["categories"].items() if v)
+            self.assertEqual(on, sorted(["sexual", "sexual/minors", "harassment", "hate",
+                                         "illicit", "self-harm", "violence"]))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+            log.close()
 
     def test_eval_side_by_side(self):
         suite = os.path.join(self.dir, "suite.json")
