@@ -11,7 +11,7 @@ shift || true
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j"$(nproc)"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors_fuzz tokenizer_fuzz template_fuzz service_fuzz parquet_fuzz)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors_fuzz tokenizer_fuzz template_fuzz service_fuzz parquet_fuzz constitution_fuzz)
 fix=build/fuzz/fixtures
 status=0
 for t in "${targets[@]}"; do
@@ -31,6 +31,9 @@ for t in "${targets[@]}"; do
     parquet_fuzz)
       cp -n tests/data/parquet/*.parquet "$corpus"/ 2>/dev/null || true
       args+=(-max_len=262144 -rss_limit_mb=2048) ;;
+    constitution_fuzz)
+      cp -n src/prompt/guards/*.json src/prompt/default_constitution.json "$corpus"/ 2>/dev/null || true
+      args+=(-max_len=16384) ;;
     service_fuzz)
       printf '\x00{"prompt": "hi", "response": "ok", "id": [1, {"a": null}]}' >"$corpus/seed0"
       printf '\x01{"input": ["a", "b"]}' >"$corpus/seed1"
