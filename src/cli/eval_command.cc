@@ -712,6 +712,8 @@ int RunCalibrate(const std::string& scores, double target_fpr, const std::string
     Json c;
     if (constitution_in.empty()) {
       c = Json::parse(Constitution::DefaultJsonText());
+    } else if (const char* builtin = Constitution::BuiltinJsonText(constitution_in)) {
+      c = Json::parse(builtin);  // a built-in guard profile, written out with its threshold
     } else {
       auto r = ReadJsonFile(constitution_in);
       if (!r.ok()) {

@@ -224,7 +224,9 @@ int main(int argc, char** argv) {
   cal->add_option("--scores", c_scores, "scores.jsonl")->required();
   cal->add_option("--target-fpr", c_fpr, "Highest acceptable FPR")->check(CLI::Range(0.0, 1.0));
   cal->add_option("--on", c_on, "Calibrate on this dataset (default: all)");
-  cal->add_option("--constitution", c_in, "Constitution to copy (default: the embedded one)");
+  cal->add_option("--guard,--constitution", c_in,
+                  "Guard profile to copy: a built-in name or a file (default: the embedded "
+                  "constitution)");
   cal->add_option("--write-constitution", c_out, "Write the constitution with this threshold");
 
   std::vector<std::string> pull_refs;

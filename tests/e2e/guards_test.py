@@ -219,6 +219,16 @@ class GuardProfilesTest(unittest.TestCase):
         a = read(out, "dynaguard", "scores.jsonl")
         b = read(out, "qwen3guard", "scores.jsonl")
         self.assertNotEqual(a, b)
+        # A guard calibrated on its own scores: the built-in profile written out with a threshold.
+        cal = os.path.join(self.dir, "q3g-calibrated.json")
+        run(["calibrate", "--scores", os.path.join(out, "qwen3guard", "scores.jsonl"),
+             "--target-fpr", "0.5", "--guard", "qwen3guard", "--write-constitution", cal])
+        with open(cal) as f:
+            written = json.load(f)
+        self.assertEqual(written["name"], "qwen3guard")
+        o = outputs(run(["score", "--model", self.q3g, "--guard", cal],
+                        jsonl([{"prompt": "x"}])))[0]
+        self.assertEqual(o["threshold"], written["threshold"])
         # Resumable: the same command again scores nothing new.
         p = run(["eval", "--suite", suite, "--out", out, "--no-adapter",
                  "--guard", "dynaguard=" + BASE, "--guard", "qwen3guard:loose=" + self.q3g])
