@@ -611,7 +611,9 @@ int RunEval(const EvalFlags& f) {
     // made for, else --model (with --adapter).
     std::string model = eq == std::string::npos ? "" : spec.substr(eq + 1);
     if (model.empty() && !profile->models().empty()) model = profile->models().front();
-    if (!model.empty() && model != f.model.model) {
+    const std::string base = PickModel(f.model.model, "");  // --model, else the default
+    if (model.empty()) model = base;
+    if (model != base) {
       one.model.model = model;
       one.model.adapter.clear();
     }

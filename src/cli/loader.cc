@@ -83,11 +83,25 @@ bool ResolveModelAndAdapter(std::string* model, std::string* adapter, bool no_ad
   return true;
 }
 
+std::string PickModel(const std::string& model, const std::string& guard) {
+  if (!model.empty()) return model;
+  if (!guard.empty()) {
+    auto profile = Constitution::Load(guard);
+    if (profile.ok() && !profile->models().empty()) {
+      std::fprintf(stderr,
+                   "ccguard: note: --guard %s: using its model %s (--model chooses another)\n",
+                   guard.c_str(), profile->models().front().c_str());
+      return profile->models().front();
+    }
+  }
+  return kDefaultModel;
+}
+
 std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags, IdentityInputs* identity) {
   ClassifierOptions o;
-  o.model_dir = flags.model;
+  o.model_dir = PickModel(flags.model, flags.constitution);
   o.adapter_dir = flags.no_adapter ? "" : flags.adapter;
-  o.constitution_path = PickGuard(flags.constitution, flags.model);
+  o.constitution_path = PickGuard(flags.constitution, o.model_dir);
   if (!ResolveModelAndAdapter(&o.model_dir, &o.adapter_dir, flags.no_adapter,
                               o.constitution_path)) {
     return nullptr;

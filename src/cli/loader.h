@@ -24,6 +24,10 @@ std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags,
 // shapes without an error).
 std::string DefaultAdapterFor(const std::string& model_ref, const std::string& guard = "");
 
+// The model to use: `model` when given, else the first model a `guard`
+// profile is made for (a note on stderr says so), else kDefaultModel.
+std::string PickModel(const std::string& model, const std::string& guard);
+
 // The guard profile to use: `guard` when given, else the built-in profile
 // made for `model_ref` (Constitution::BuiltinForModel; a note on stderr says
 // it was picked), else "" (the embedded default).

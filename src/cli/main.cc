@@ -18,8 +18,10 @@ namespace {
 // `guards`: where a command takes several --guard options (eval), their list.
 void AddModelFlags(CLI::App* cmd, ccguard::cli::ModelFlags* f,
                    std::vector<std::string>* guards = nullptr) {
-  cmd->add_option("-m,--model", f->model, "Model folder or Hugging Face repo id[@revision]")
-      ->capture_default_str();
+  cmd->add_option("-m,--model", f->model,
+                  std::string("Model folder or Hugging Face repo id[@revision] (default: the "
+                              "model a built-in --guard is made for, else ") +
+                      ccguard::cli::kDefaultModel + ")");
   auto* adapter = cmd->add_option("--adapter", f->adapter,
                                   std::string("PEFT LoRA adapter folder or repo id (default: ") +
                                       ccguard::cli::kDefaultAdapter +

@@ -52,6 +52,9 @@ TEST(BuiltinGuardsTest, ModeSuffixAndUnknownNames) {
   EXPECT_FALSE(loose->strict());
   EXPECT_FALSE(loose->ClassIsUnsafe(2));
   EXPECT_TRUE(loose->ClassIsUnsafe(1));
+  // The mode is part of the profile's JSON, so runs of the two modes differ in identity.
+  EXPECT_EQ(loose->json()["mode"], "loose");
+  EXPECT_NE(loose->json().dump(), strict->json().dump());
   EXPECT_FALSE(loose->ClassIsUnsafe(0));
   auto bad = Constitution::Load("llama-gaurd-3");
   ASSERT_FALSE(bad.ok());

@@ -482,7 +482,10 @@ Result<Constitution> Constitution::Load(const std::string& spec) {
     return Status::NotFound("guard '" + base + "' is neither a built-in profile (" + names +
                             ") nor a file");
   }
-  if (c.ok() && strict) c->strict_ = *strict;
+  if (c.ok() && strict) {
+    c->strict_ = *strict;
+    c->json_["mode"] = *strict ? "strict" : "loose";  // part of the run's identity (its hash)
+  }
   return c;
 }
 

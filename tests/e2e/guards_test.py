@@ -28,8 +28,9 @@ GUARDS = os.path.join(FIX, "guards")
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
 
 
-def run(args, stdin=b"", check_rc=0):
-    p = subprocess.run([BIN] + args, input=stdin, capture_output=True, timeout=600)
+def run(args, stdin=b"", check_rc=0, env=None):
+    p = subprocess.run([BIN] + args, input=stdin, capture_output=True, timeout=600,
+                       env=None if env is None else {**os.environ, **env})
     if p.returncode < 0:
         raise AssertionError(f"ccguard crashed with signal {-p.returncode}: {p.stderr.decode()}")
     if check_rc is not None and p.returncode != check_rc:
@@ -112,6 +113,15 @@ class GuardProfilesTest(unittest.TestCase):
                               "--guard", "dynaguard", "--print-config"]).stdout)
         self.assertEqual([(c["name"], c["path"]) for c in cfg["constitutions"]],
                          [("g", "llama-guard-3:loose"), ("", "dynaguard")])
+        # A built-in --guard without --model runs on the guard's own model (not the
+        # default base model and LoRA); offline and not cached, that is a clear error.
+        empty = os.path.join(self.dir, "empty-cache")
+        p = run(["classify", "--guard", "dynaguard", "x"], b"", 1,
+                env={"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": empty})
+        err = p.stderr.decode()
+        self.assertIn("using its model tomg-group-umd/DynaGuard-1.7B", err)
+        self.assertIn("no adapter merged", err)
+        self.assertIn("tomg-group-umd/DynaGuard-1.7B", err.splitlines()[-1])
         p = run(["score", "--model", BASE, "--guard", "no-such-guard"], jsonl([{"text": "x"}]), 1)
         self.assertIn("neither a built-in profile", p.stderr.decode())
         # Llama Guard's labels are not single tokens of the Qwen3 vocabulary.
