@@ -40,7 +40,8 @@ int RunClassify(const ModelFlags& flags, const std::string& text,
   } else {
     std::string cats;
     if (flags.categories) {
-      for (const auto& n : out["categories"]) cats += (cats.empty() ? "  categories: " : ", ") + n.get<std::string>();
+      for (const auto& n : out["categories"])
+        cats += (cats.empty() ? "  categories: " : ", ") + n.get<std::string>();
     }
     std::printf("%s  p_unsafe=%.4f  threshold=%.2f  (label mass %.3g, %lld tokens, %s)%s\n",
                 label.c_str(), s->p_unsafe, s->threshold, s->label_mass,

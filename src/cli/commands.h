@@ -20,7 +20,7 @@ inline constexpr char kDefaultModel[] = "Qwen/Qwen3-1.7B";
 inline constexpr char kDefaultAdapter[] = "imadreamerboy/constitutional-safety-classifier";
 
 struct ModelFlags {
-  std::string model;     // empty: PickModel (the --guard profile's model, else kDefaultModel)
+  std::string model;    // empty: PickModel (the --guard profile's model, else kDefaultModel)
   std::string adapter;  // empty: DefaultAdapterFor(model) (loader.h)
   bool no_adapter = false;
   std::string constitution;

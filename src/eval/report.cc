@@ -537,8 +537,57 @@ namespace {
 
 const char* const kSideMetrics[] = {"TPR", "FPR", "F1", "AUROC"};
 
-std::vector<std::optional<double>> SideCells(const DatasetMetrics& m) {
-  return {m.rates.tpr, m.rates.fpr, m.rates.f1, m.auroc};
+// The side-by-side table's body: per dataset its name, N, then each guard's
+// kSideMetrics; and the sweep: per guard and target its row.
+std::vector<std::vector<std::string>> SideRows(const std::vector<GuardReport>& guards) {
+  std::vector<std::vector<std::string>> rows;
+  const Report& first = guards.front().report;
+  for (size_t d = 0; d < first.datasets.size(); ++d) {
+    std::vector<std::string> row = {first.datasets[d].name,
+                                    std::to_string(first.datasets[d].metrics.n)};
+    for (const auto& g : guards) {
+      const DatasetMetrics& m = g.report.datasets[d].metrics;
+      for (const auto& c : {m.rates.tpr, m.rates.fpr, m.rates.f1, m.auroc}) row.push_back(Cell(c));
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::vector<std::vector<std::string>> SideSweepRows(const std::vector<GuardReport>& guards) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& g : guards) {
+    for (const auto& c : g.report.sweep) {
+      rows.push_back({g.guard, SweepTitle(g.report), Sig4(c.target_fpr), Sig4(c.threshold),
+                      Cell(c.tpr), Cell(c.fpr)});
+    }
+  }
+  return rows;
+}
+
+const std::vector<std::string> kSweepHeader = {"Guard",     "Sweep on", "Target FPR",
+                                               "Threshold", "TPR",      "FPR"};
+
+std::string MdRow(const std::vector<std::string>& cells) {
+  std::string s = "|";
+  for (const auto& c : cells) s += " " + MdEscape(c) + " |";
+  return s + "\n";
+}
+
+// Writes each (file name, text) into `dir` (created if missing).
+Status WriteFiles(const std::string& dir,
+                  const std::vector<std::pair<const char*, std::string>>& files) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError(dir + ": " + ec.message());
+  for (const auto& [name, text] : files) {
+    const std::string path = (std::filesystem::path(dir) / name).string();
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) return Status::IOError(path + ": write failed");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -552,33 +601,19 @@ std::string SideBySideMarkdown(const std::vector<GuardReport>& guards) {
     s += "- **" + MdEscape(g.guard) + "**: threshold " + Sig4(g.report.threshold) + ", report `" +
          MdEscape(g.dir) + "/report.html`\n";
   }
-  s += "\n| Dataset | N |";
+  std::vector<std::string> header = {"Dataset", "N"};
   std::string rule = "|---|---:|";
   for (const auto& g : guards) {
     for (const char* m : kSideMetrics) {
-      s += " " + MdEscape(g.guard) + " " + m + " |";
+      header.push_back(g.guard + " " + m);
       rule += "---:|";
     }
   }
-  s += "\n" + rule + "\n";
-  const Report& first = guards.front().report;
-  for (size_t d = 0; d < first.datasets.size(); ++d) {
-    s += "| " + MdEscape(first.datasets[d].name) + " | " +
-         std::to_string(first.datasets[d].metrics.n) + " |";
-    for (const auto& g : guards) {
-      for (const auto& c : SideCells(g.report.datasets[d].metrics)) s += " " + Cell(c) + " |";
-    }
-    s += "\n";
-  }
+  s += "\n" + MdRow(header) + rule + "\n";
+  for (const auto& row : SideRows(guards)) s += MdRow(row);
   s += "\n## Thresholds at a target FPR (each guard calibrated on its own scores)\n\n";
-  s += "| Guard | Sweep on | Target FPR | Threshold | TPR | FPR |\n|---|---|---:|---:|---:|---:|\n";
-  for (const auto& g : guards) {
-    for (const auto& c : g.report.sweep) {
-      s += "| " + MdEscape(g.guard) + " | " + MdEscape(SweepTitle(g.report)) + " | " +
-           Sig4(c.target_fpr) + " | " + Sig4(c.threshold) + " | " + Cell(c.tpr) + " | " +
-           Cell(c.fpr) + " |\n";
-    }
-  }
+  s += MdRow(kSweepHeader) + "|---|---|---:|---:|---:|---:|\n";
+  for (const auto& row : SideSweepRows(guards)) s += MdRow(row);
   return s;
 }
 
@@ -605,25 +640,10 @@ std::string SideBySideHtml(const std::vector<GuardReport>& guards) {
     for (const char* m : kSideMetrics) s += std::string("<th>") + m + "</th>";
   }
   s += "</tr>\n";
-  const Report& first = guards.front().report;
-  for (size_t d = 0; d < first.datasets.size(); ++d) {
-    s += "<tr><td>" + HtmlEscape(first.datasets[d].name) + "</td><td>" +
-         std::to_string(first.datasets[d].metrics.n) + "</td>";
-    for (const auto& g : guards) {
-      for (const auto& c : SideCells(g.report.datasets[d].metrics)) s += "<td>" + Cell(c) + "</td>";
-    }
-    s += "</tr>\n";
-  }
-  s += "</table>\n<h2>Thresholds at a target FPR</h2>\n<table id=\"sweep\">\n"
-       "<tr><th>Guard</th><th>Sweep on</th><th>Target FPR</th><th>Threshold</th><th>TPR</th>"
-       "<th>FPR</th></tr>\n";
-  for (const auto& g : guards) {
-    for (const auto& c : g.report.sweep) {
-      s += "<tr><td>" + HtmlEscape(g.guard) + "</td><td>" + HtmlEscape(SweepTitle(g.report)) +
-           "</td><td>" + Sig4(c.target_fpr) + "</td><td>" + Sig4(c.threshold) + "</td><td>" +
-           Cell(c.tpr) + "</td><td>" + Cell(c.fpr) + "</td></tr>\n";
-    }
-  }
+  for (const auto& row : SideRows(guards)) s += HtmlRow(row);
+  s += "</table>\n<h2>Thresholds at a target FPR</h2>\n<table id=\"sweep\">\n" +
+       HtmlRow(kSweepHeader, true);
+  for (const auto& row : SideSweepRows(guards)) s += HtmlRow(row);
   s += "</table>\n</body>\n</html>\n";
   return s;
 }
@@ -654,26 +674,12 @@ Status WriteSideBySide(const std::vector<GuardReport>& guards, const std::string
                                      guards.front().guard + "'");
     }
   }
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status::IOError(dir + ": " + ec.message());
-  const std::pair<const char*, std::string> files[] = {{"results.md", SideBySideMarkdown(guards)},
-                                                       {"results.json", SideBySideJson(guards)},
-                                                       {"report.html", SideBySideHtml(guards)}};
-  for (const auto& [name, text] : files) {
-    const std::string path = (std::filesystem::path(dir) / name).string();
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) return Status::IOError(path + ": write failed");
-  }
-  return Status::Ok();
+  return WriteFiles(dir, {{"results.md", SideBySideMarkdown(guards)},
+                          {"results.json", SideBySideJson(guards)},
+                          {"report.html", SideBySideHtml(guards)}});
 }
 
 Status WriteReport(const Report& report, const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status::IOError(dir + ": " + ec.message());
   std::vector<std::pair<const char*, std::string>> files = {
       {"results.json", ResultsJson(report)},
       {"results.md", ResultsMarkdown(report)},
@@ -684,14 +690,7 @@ Status WriteReport(const Report& report, const std::string& dir) {
     WriteJson(report.sources, 0, &text);
     files.push_back({"sources.json", text + "\n"});  // what `metrics` reads back
   }
-  for (const auto& [name, text] : files) {
-    const std::string path = (std::filesystem::path(dir) / name).string();
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) return Status::IOError(path + ": write failed");
-  }
-  return Status::Ok();
+  return WriteFiles(dir, files);
 }
 
 }  // namespace ccguard::eval

@@ -246,5 +246,27 @@ TEST(ReportTest, HistogramIsPerClassFraction) {
   EXPECT_NEAR(height("unsafe 0.95-1.00") * 2, height("safe 0.00-0.05"), 0.02);
 }
 
+TEST(SideBySideTest, NeedsTwoGuardsOnTheSameDatasets) {
+  auto guard = [](const std::string& name, std::vector<std::string> datasets) {
+    GuardReport g;
+    g.guard = name;
+    g.dir = name;
+    for (const auto& d : datasets) g.report.datasets.push_back(DatasetResult{d, {}, {}});
+    return g;
+  };
+  const std::string dir = testing::TempDir() + "/side_by_side";
+  auto one = WriteSideBySide({guard("a", {"x"})}, dir);
+  EXPECT_EQ(one.code(), Status::Code::kInvalidArgument);
+  auto differ = WriteSideBySide({guard("a", {"x", "y"}), guard("b", {"x", "z"})}, dir);
+  ASSERT_FALSE(differ.ok());
+  EXPECT_NE(differ.message().find("guard 'b' was evaluated on other datasets than 'a'"),
+            std::string::npos);
+  std::vector<GuardReport> two = {guard("a|1", {"x"}), guard("b", {"x"})};
+  ASSERT_TRUE(WriteSideBySide(two, dir).ok());
+  const std::string md = SideBySideMarkdown(two);
+  EXPECT_NE(md.find("| Dataset | N | a\\|1 TPR | a\\|1 FPR |"), std::string::npos) << md;
+  EXPECT_NE(SideBySideHtml(two).find("<th colspan=\"4\">a|1</th>"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ccguard::eval

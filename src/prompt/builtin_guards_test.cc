@@ -185,7 +185,8 @@ TEST(GuardProfileTest, CategoriesParsedFromTheGuardsOutput) {
             (std::vector<std::string>{"hate", "illicit/violent", "violence"}));
   EXPECT_FALSE(Constitution::Load("dynaguard")->categories().has_value());
   auto bad = Constitution::FromJson(
-      Json::parse(R"({"name":"x","format":"chat_template","categories":{"openai":{"a":["gore"]}}})"),
+      Json::parse(
+          R"({"name":"x","format":"chat_template","categories":{"openai":{"a":["gore"]}}})"),
       "p.json");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("'gore', not an OpenAI moderation category"),
@@ -196,43 +197,35 @@ TEST(GuardProfileTest, CategoriesParsedFromTheGuardsOutput) {
 }
 
 TEST(GuardProfileTest, FieldErrorsNameTheField) {
-  auto parse = [](const std::string& text) {
-    return Constitution::FromJson(Json::parse(text), "p.json").status().message();
+  const std::string two_classes =
+      R"({"name":"x","format":"chat_template","label_classes":[
+          {"name":"a","strings":["a"],"unsafe":false},)";
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"name":"x","format":"chat"})", "'format' is 'chat'"},
+      {R"({"name":"x","format":"chat_template","system_template":"s"})",
+       "'system_template' is not used in chat_template format"},
+      {two_classes + R"({"name":"b","strings":["b"],"unsafe":"maybe"}]})",
+       "label_classes[1] ('b'): 'unsafe' must be"},
+      {two_classes + R"({"name":"b","strings":["b"],"unsafe":"strict"}]})",
+       "one with \"unsafe\": true"},
+      {two_classes + R"({"name":"a","strings":["b"],"unsafe":true}]})", "name 'a' is used twice"},
+      {two_classes + R"({"name":"b","strings":[],"unsafe":true}]})",
+       "('b') needs 'strings': a non-empty list"},
+      {R"({"name":"x","format":"chat_template","labels":{},"label_classes":[]})", "not both"},
+      {R"({"name":"x","format":"chat_template","label_match":"fuzzy"})",
+       "'label_match' is 'fuzzy'"},
+      {R"({"name":"x","format":"chat_template","mode":"lenient"})", "'mode' is 'lenient'"},
+      {R"({"name":"x","format":"chat_template","template_variables":{"messages":1}})",
+       "may not set 'messages'"},
+      {R"({"name":"x","format":"chat_template","template_variables":[]})",
+       "'template_variables' must be an object"},
   };
-  EXPECT_NE(parse(R"({"name":"x","format":"chat"})").find("'format' is 'chat'"), std::string::npos);
-  EXPECT_NE(parse(R"({"name":"x","format":"chat_template","system_template":"s"})")
-                .find("'system_template' is not used in chat_template format"),
-            std::string::npos);
-  EXPECT_NE(parse(R"({"name":"x","format":"chat_template","label_classes":[
-                 {"name":"a","strings":["a"],"unsafe":false},
-                 {"name":"b","strings":["b"],"unsafe":"maybe"}]})")
-                .find("label_classes[1] ('b'): 'unsafe' must be"),
-            std::string::npos);
-  EXPECT_NE(parse(R"({"name":"x","format":"chat_template","label_classes":[
-                 {"name":"a","strings":["a"],"unsafe":false},
-                 {"name":"b","strings":["b"],"unsafe":"strict"}]})")
-                .find("one with \"unsafe\": true"),
-            std::string::npos);
-  EXPECT_NE(parse(R"({"name":"x","format":"chat_template","label_classes":[
-                 {"name":"a","strings":["a"],"unsafe":false},
-                 {"name":"a","strings":["b"],"unsafe":true}]})")
-                .find("name 'a' is used twice"),
-            std::string::npos);
-  EXPECT_NE(parse(R"({"name":"x","format":"chat_template","labels":{},"label_classes":[]})")
-                .find("not both"),
-            std::string::npos);
-  EXPECT_NE(parse(R"({"name":"x","format":"chat_template","label_match":"fuzzy"})")
-                .find("'label_match' is 'fuzzy'"),
-            std::string::npos);
-  EXPECT_NE(parse(R"({"name":"x","format":"chat_template","mode":"lenient"})")
-                .find("'mode' is 'lenient'"),
-            std::string::npos);
-  EXPECT_NE(parse(R"({"name":"x","format":"chat_template","template_variables":{"messages":1}})")
-                .find("may not set 'messages'"),
-            std::string::npos);
-  EXPECT_NE(parse(R"({"name":"x","format":"chat_template","template_variables":[]})")
-                .find("'template_variables' must be an object"),
-            std::string::npos);
+  for (const auto& [text, want] : cases) {
+    auto c = Constitution::FromJson(Json::parse(text), "p.json");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_NE(c.status().message().find(want), std::string::npos) << text << "\n"
+                                                                  << c.status().ToString();
+  }
 }
 
 }  // namespace

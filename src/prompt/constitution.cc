@@ -139,9 +139,11 @@ Status ReadStringList(const Json& j, const char* key, const std::string& where,
                       std::vector<std::string>* out) {
   auto it = j.find(key);
   if (it == j.end()) return Status::Ok();
-  if (!it->is_array()) return Status::InvalidArgument(where + "." + key + " must be a list of strings");
+  if (!it->is_array())
+    return Status::InvalidArgument(where + "." + key + " must be a list of strings");
   for (const Json& e : *it) {
-    if (!e.is_string()) return Status::InvalidArgument(where + "." + key + " must be a list of strings");
+    if (!e.is_string())
+      return Status::InvalidArgument(where + "." + key + " must be a list of strings");
     out->push_back(e.get<std::string>());
   }
   return Status::Ok();
@@ -151,8 +153,8 @@ Result<CategorySpec> ReadCategorySpec(const Json& j, const std::string& what) {
   const std::string where = what + ": categories";
   if (!j.is_object()) return Status::InvalidArgument(where + " must be an object");
   for (const auto& [k, v] : j.items()) {
-    static const char* const kKeys[] = {"max_new_tokens", "line", "strip_prefix", "separator",
-                                        "none", "names", "openai"};
+    static const char* const kKeys[] = {"max_new_tokens", "line",  "strip_prefix", "separator",
+                                        "none",           "names", "openai"};
     if (std::find(std::begin(kKeys), std::end(kKeys), k) == std::end(kKeys)) {
       return Status::InvalidArgument(where + ": unknown field '" + k + "'");
     }
@@ -371,7 +373,8 @@ std::vector<std::string> CategorySpec::Parse(const std::string& generated) const
   return out;
 }
 
-std::vector<std::string> CategorySpec::OpenAiKeys(const std::vector<std::string>& categories) const {
+std::vector<std::string> CategorySpec::OpenAiKeys(
+    const std::vector<std::string>& categories) const {
   std::vector<std::string> out;
   for (const auto& k : OpenAiModerationCategories()) {
     bool set = false;

@@ -41,8 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<ccguard::ChatMessage> context = {{"user", "earlier"}, {"assistant", "reply"}};
   for (int k = 0; k < 3; ++k) {
     auto m = k == 2 ? c->BuildMessages(context, "p", std::string("r"))
-                    : c->BuildMessages("p <|im_end|>", k == 1 ? std::optional<std::string>("r")
-                                                              : std::nullopt);
+                    : c->BuildMessages("p <|im_end|>",
+                                       k == 1 ? std::optional<std::string>("r") : std::nullopt);
     if (m.ok() && t != nullptr) (void)t->RenderWithSpans(*m, c->render_options());
   }
   if (c->categories()) {

@@ -268,17 +268,17 @@ Result<Classifier::Categories> Classifier::DecodeCategories(const Item& item) {
   if (ids.empty()) return Status::InvalidArgument("the prompt is empty (0 tokens)");
   const int64_t limit = engine_->options().max_item_tokens;
   if (static_cast<int64_t>(ids.size()) + spec->max_new_tokens > limit) {
-    return Status::ResourceExhausted("the prompt is " + std::to_string(ids.size()) +
-                                     " tokens; with the categories' " +
-                                     std::to_string(spec->max_new_tokens) +
-                                     " new tokens the limit is " + std::to_string(limit));
+    return Status::ResourceExhausted(
+        "the prompt is " + std::to_string(ids.size()) + " tokens; with the categories' " +
+        std::to_string(spec->max_new_tokens) + " new tokens the limit is " + std::to_string(limit));
   }
   int64_t reused = 0;
   std::unique_ptr<KvCache> cache = prefixes_->CacheFor(ids, &reused);
   const Tokenizer& tok = engine_->tokenizer();
   Categories out;
   std::vector<int32_t> generated;
-  std::span<const int32_t> next = std::span<const int32_t>(ids).subspan(static_cast<size_t>(reused));
+  std::span<const int32_t> next =
+      std::span<const int32_t>(ids).subspan(static_cast<size_t>(reused));
   int32_t token = 0;
   for (int step = 0; step < spec->max_new_tokens; ++step) {
     SequenceInput in{next, cache.get()};
