@@ -267,6 +267,59 @@ TEST(ClassifierTest, DecodedCategoriesEqualFullPassGreedy) {
   EXPECT_EQ((*plain)->DecodeCategories(item).status().code(), Status::Code::kNotSupported);
 }
 
+// Label classes of several tokens: each class is the sum of its tokens'
+// probabilities, p_unsafe the unsafe side's share; the batched path (label
+// statistics on the device side) equals the reading of the full logits.
+TEST(ClassifierTest, LabelClassesSumTheirTokens) {
+  Json profile = Json::parse(Constitution::DefaultJsonText());
+  profile.erase("labels");
+  profile["label_classes"] =
+      Json::array({{{"name", "ok"}, {"strings", {"safe", "fine", "OK"}}, {"unsafe", false}},
+                   {{"name", "bad"}, {"strings", {"unsafe", "harm"}}, {"unsafe", true}},
+                   {{"name", "unsure"}, {"strings", {"maybe"}}, {"unsafe", "strict"}}});
+  ClassifierOptions o = Options(false);
+  auto engine = Engine::Create(o);
+  ASSERT_TRUE(engine.ok());
+  for (const char* mode : {"strict", "loose"}) {
+    profile["mode"] = mode;
+    auto c = Constitution::FromJson(profile, "classes");
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    auto cl = Classifier::Create(*engine, *c, std::nullopt);
+    ASSERT_TRUE(cl.ok()) << cl.status().ToString();
+    const LabelSet& labels = (*cl)->labels();
+    ASSERT_EQ(labels.ids.size(), 6u);
+    EXPECT_EQ(labels.classes, (std::vector<size_t>{0, 0, 0, 1, 1, 2}));
+    Item item;
+    item.prompt = "How do I pick a lock?";
+    auto batched = (*cl)->Score(item);
+    ASSERT_TRUE(batched.ok()) << batched.status().ToString();
+    // The full last-position logits, from a pass of its own.
+    std::vector<int32_t> seq = *(*cl)->Tokenize(item);
+    auto cache = (*engine)->model().NewCache();
+    SequenceInput in{seq, cache.get()};
+    std::vector<std::vector<float>> logits;
+    ASSERT_TRUE((*engine)->Forward(std::span<SequenceInput>(&in, 1), &logits).ok());
+    auto full = (*cl)->ScoreFromLogits(logits[0], static_cast<int64_t>(seq.size()));
+    ASSERT_TRUE(full.ok());
+    EXPECT_EQ(batched->p_unsafe, full->p_unsafe);
+    double p[3] = {0, 0, 0}, z = 0;
+    for (float l : logits[0]) z += std::exp(static_cast<double>(l));
+    for (size_t i = 0; i < labels.ids.size(); ++i) {
+      p[labels.classes[i]] += std::exp(static_cast<double>(logits[0][labels.ids[i]])) / z;
+    }
+    const bool strict = std::string(mode) == "strict";
+    const double unsafe = p[1] + (strict ? p[2] : 0), safe = p[0] + (strict ? 0 : p[2]);
+    EXPECT_NEAR(full->p_unsafe, unsafe / (safe + unsafe), 1e-12);
+    EXPECT_NEAR(full->label_mass, p[0] + p[1] + p[2], 1e-12);
+    ASSERT_EQ(full->class_logprobs.size(), 3u);
+    for (int k = 0; k < 3; ++k) EXPECT_NEAR(std::exp(full->class_logprobs[k]), p[k], 1e-12);
+    Json out;
+    WriteScoreFields(*full, *c, &out);
+    EXPECT_NEAR(out["classes"]["unsure"].get<double>(), p[2] / (p[0] + p[1] + p[2]), 1e-12);
+    EXPECT_EQ(out["label"], full->unsafe ? "bad" : "ok");
+  }
+}
+
 TEST(ClassifierTest, Errors) {
   ClassifierOptions o = Options(false);
   o.model_dir = "/nonexistent";
