@@ -4,7 +4,7 @@
 # "unit": every GoogleTest program, golden parity included) again under
 # AddressSanitizer + UndefinedBehaviorSanitizer.
 # Then the libFuzzer targets are built (the "fuzz" preset, clang) and each
-# runs briefly on its seeds (scripts/fuzz.sh runs them long).
+# runs briefly on its seeds (10 s; scripts/fuzz.sh runs them long).
 #   scripts/test.sh            everything
 #   scripts/test.sh --fast     release build and tests only (no sanitizers)
 set -euo pipefail
@@ -31,6 +31,6 @@ if [ "${1:-}" != "--fast" ]; then
     ctest --preset asan -L unit
 
   phase "libFuzzer targets (clang): build and a short run each"
-  bash scripts/fuzz.sh 15
+  bash scripts/fuzz.sh 10
 fi
 echo "all tests passed (in $((SECONDS - start)) s)"

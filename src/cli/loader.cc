@@ -111,19 +111,12 @@ std::unique_ptr<Classifier> LoadClassifier(const ModelFlags& flags, IdentityInpu
   }
   o.threshold = flags.threshold;
   o.hf_special_tokens = flags.hf_special_tokens;
-  auto device = kernels::ParseDevice(flags.device);
-  if (!device.ok()) {
-    PrintError(device.status().WithContext("--device"));
+  auto model = ModelOptions::Parse(flags.compute, flags.device, flags.threads);
+  if (!model.ok()) {
+    PrintError(model.status().WithContext("--compute/--device"));
     return nullptr;
   }
-  auto precision = kernels::ResolvePrecision(flags.compute, *device);
-  if (!precision.ok()) {
-    PrintError(precision.status().WithContext("--compute"));
-    return nullptr;
-  }
-  o.model.threads = flags.threads;
-  o.model.device = *device;
-  o.model.precision = *precision;
+  o.model = *model;
   o.max_batch_tokens = flags.max_batch_tokens;
   auto c = Classifier::Create(o);
   if (!c.ok()) {

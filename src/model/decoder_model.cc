@@ -85,7 +85,7 @@ DeviceMemoryPlan DeviceMemoryNeeded(const ModelConfig& c, kernels::Precision pre
   const int64_t H = c.hidden_size, I = c.intermediate_size, L = c.num_hidden_layers;
   const int64_t linear = L * (c.q_dim() * H * 2 + c.kv_dim() * H * 2 + 3 * I * H);
   const int64_t table = c.vocab_size * H * (c.tie_word_embeddings ? 1 : 2);
-  const int64_t norms = L * (2 * H + 2 * c.head_dim) + H;
+  const int64_t norms = L * (2 * H + (c.qk_norm ? 2 * c.head_dim : 0)) + H;
   DeviceMemoryPlan p;
   p.weights = (linear + table) * elem + norms * 4;
   p.kv = kv_tokens * L * c.kv_dim() * 2 * 4;

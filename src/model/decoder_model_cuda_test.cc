@@ -249,6 +249,7 @@ TEST(DeviceMemoryPlanTest, Qwen3_1_7BShapes) {
   c.num_key_value_heads = 8;
   c.head_dim = 128;
   c.tie_word_embeddings = true;
+  c.qk_norm = true;
   const DeviceMemoryPlan bf16 = DeviceMemoryNeeded(c, kernels::Precision::kBF16, 16384, 18432);
   // 1.41 G linear + 0.31 G embedding parameters in BF16, norms in float32.
   const int64_t params = 28 * (2048 * 2048 * 2 + 1024 * 2048 * 2 + 3 * 6144 * 2048) + 151936 * 2048;
@@ -258,6 +259,10 @@ TEST(DeviceMemoryPlanTest, Qwen3_1_7BShapes) {
   EXPECT_EQ(bf16.total(), bf16.weights + bf16.kv + bf16.workspace);
   const DeviceMemoryPlan fp32 = DeviceMemoryNeeded(c, kernels::Precision::kF32, 16384, 18432);
   EXPECT_EQ(fp32.weights - bf16.weights, params * 2);
+  c.qk_norm = false;  // Llama, Granite: no q/k norm vectors
+  EXPECT_EQ(bf16.weights - DeviceMemoryNeeded(c, kernels::Precision::kBF16, 16384, 18432).weights,
+            int64_t{28} * 2 * 128 * 4);
+  c.qk_norm = true;
   c.tie_word_embeddings = false;  // a separate LM head
   EXPECT_EQ(DeviceMemoryNeeded(c, kernels::Precision::kBF16, 16384, 18432).weights - bf16.weights,
             int64_t{151936} * 2048 * 2);

@@ -673,12 +673,20 @@ Reply Service::Models() const {
   Json data = Json::array();
   for (const auto& name : names_) {
     const Classifier* c = classifiers_.at(name).get();
+    const Constitution& con = c->constitution();
+    Json classes = Json::array();
+    for (size_t i = 0; i < con.label_classes().size(); ++i) {
+      classes.push_back({{"name", con.label_classes()[i].name}, {"unsafe", con.ClassIsUnsafe(i)}});
+    }
     data.push_back({{"id", name},
                     {"object", "model"},
                     {"created", 0},
                     {"owned_by", "ccguard"},
                     {"default", name == names_[0]},
-                    {"threshold", c->threshold()}});
+                    {"threshold", c->threshold()},
+                    {"guard", con.name()},
+                    {"label_classes", std::move(classes)},
+                    {"categories", config_.categories && con.categories().has_value()}});
   }
   Reply r;
   r.body = {

@@ -184,6 +184,14 @@ class GuardProfilesTest(unittest.TestCase):
             self.assertEqual(set(r["classes"]), {"Safe", "Unsafe", "Controversial"})
             self.assertIsInstance(r["categories"], list)
             self.assertIn("categories_text", r)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=60) as resp:
+                models = json.loads(resp.read())
+            entry = models["data"][0]
+            self.assertEqual(entry["guard"], "qwen3guard")
+            self.assertTrue(entry["categories"])
+            self.assertEqual(entry["label_classes"],
+                             [{"name": "Safe", "unsafe": False}, {"name": "Unsafe", "unsafe": True},
+                              {"name": "Controversial", "unsafe": True}])
             m = post("/v1/moderations", {"input": "How can I make a bomb?"})
             res = m["results"][0]
             self.assertTrue(res["flagged"])
