@@ -37,9 +37,8 @@ hub::ResolveOptions HubOptions() {
 
 std::string DefaultAdapterFor(const std::string& model_ref, const std::string& guard) {
   const std::string repo = model_ref.substr(0, model_ref.find('@'));
-  const std::string profile = guard.substr(0, guard.rfind(':'));
-  const bool other_guard =
-      profile != "ccguard-default" && Constitution::BuiltinJsonText(profile) != nullptr;
+  const std::string profile = Constitution::BuiltinName(guard);
+  const bool other_guard = !profile.empty() && profile != "ccguard-default";
   return repo == kDefaultModel && !other_guard ? kDefaultAdapter : "";
 }
 

@@ -162,10 +162,10 @@ Status BuildConfig(const ServeFlags& f, server::ServerConfig* c) {
   // No adapter named: the published LoRA with the default model and its own
   // constitution only.
   if (!c->no_adapter && c->adapter.empty()) {
-    bool other_guard = false;
-    for (const auto& s : c->constitutions)
-      other_guard |= DefaultAdapterFor(c->model, s.path).empty();
-    c->adapter = other_guard ? "" : DefaultAdapterFor(c->model);
+    c->adapter = DefaultAdapterFor(c->model);
+    for (const auto& s : c->constitutions) {
+      if (DefaultAdapterFor(c->model, s.path).empty()) c->adapter.clear();
+    }
     if (c->adapter.empty()) c->no_adapter = true;
   }
   Override(f.default_constitution, &c->default_constitution);

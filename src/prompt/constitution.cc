@@ -408,12 +408,19 @@ const char* Constitution::BuiltinJsonText(const std::string& name) {
   return nullptr;
 }
 
+std::string Constitution::BuiltinName(const std::string& spec) {
+  std::string base = spec;
+  for (const std::string sx : {":strict", ":loose"}) {
+    if (base.size() > sx.size() && base.compare(base.size() - sx.size(), sx.size(), sx) == 0) {
+      base.resize(base.size() - sx.size());
+    }
+  }
+  return BuiltinJsonText(base) != nullptr ? base : "";
+}
+
 namespace {
 
-std::string Lower(std::string s) {
-  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
+using jinja::pystr::Lower;
 
 // "org/name" (lower-cased) of a model reference: a repo id (with or without
 // @revision), a Hugging Face cache path (…/models--org--name/snapshots/…) or

@@ -118,6 +118,9 @@ class Constitution {
   static std::vector<std::string> BuiltinNames();
   // The JSON text of built-in profile `name` (nullptr if there is none).
   static const char* BuiltinJsonText(const std::string& name);
+  // The built-in profile a Load() `spec` names (its ":strict"/":loose"
+  // suffix removed), or "" when it names a file or nothing.
+  static std::string BuiltinName(const std::string& spec);
   // The built-in profile made for the model `model_ref` (a repo id, a folder
   // or a Hugging Face cache snapshot path whose org/name is listed in a
   // profile's "models", case-insensitively), or "" when none is.

@@ -70,8 +70,8 @@ Result<ItemScore> Classifier::ScoreFromStats(std::span<const double> stats,
   }
   double safe = -INFINITY, unsafe = -INFINITY;
   for (size_t c = 0; c < n_classes; ++c) {
-    (constitution_.ClassIsUnsafe(c) ? unsafe : safe) =
-        LogAddExp(constitution_.ClassIsUnsafe(c) ? unsafe : safe, cls[c]);
+    double& side = constitution_.ClassIsUnsafe(c) ? unsafe : safe;
+    side = LogAddExp(side, cls[c]);
   }
   auto s = ScoreFromLabels(safe, unsafe, stats[n], n_tokens);
   if (s.ok()) {

@@ -1,20 +1,13 @@
 #include "scoring/labels.h"
 
 #include <algorithm>
-#include <cctype>
 #include <optional>
 
 #include "jinja/pystring.h"
 
 namespace ccguard {
-namespace {
 
-std::string Lower(std::string s) {
-  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
-
-}  // namespace
+using jinja::pystr::Lower;  // Python's str.lower, as IBM's recipe compares
 
 Result<std::vector<int32_t>> LabelTokenIds(const Tokenizer& tok, const std::string& word,
                                            LabelMatch match) {

@@ -77,7 +77,7 @@ std::string RebaseModel(const std::string& base_dir, const std::string& ref) {
 // A guard profile: a built-in name as written, else a file relative to the
 // config file's folder.
 std::string RebaseGuard(const std::string& base_dir, const std::string& p) {
-  if (Constitution::BuiltinJsonText(p.substr(0, p.rfind(':'))) != nullptr) return p;
+  if (!Constitution::BuiltinName(p).empty()) return p;
   return Rebase(base_dir, p);
 }
 
