@@ -1,18 +1,45 @@
 // The parts of Memory and Backend every backend shares: host memory, memory
 // statistics, and the default forms of Embed, Add and AttentionBatch, written
 // on top of the other primitives (host-memory backends use them as they are).
+#include <sys/mman.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "kernels/kernels.h"
 
 namespace ccguard::kernels {
 
+void* AllocateHostBuffer(size_t bytes, size_t* rounded) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  const size_t align = bytes >= kHuge ? kHuge : 64;
+  *rounded = (std::max<size_t>(bytes, 1) + align - 1) / align * align;
+  void* p = std::aligned_alloc(align, *rounded);
+  if (p != nullptr && align == kHuge) madvise(p, *rounded, MADV_HUGEPAGE);
+  return p;
+}
+
+uint16_t* KvMemo::Block(int64_t i, int64_t elements) {
+  if (page_elements_ != elements * kPageBlocks) {
+    pages_.clear();
+    bytes_ = 0;
+    page_elements_ = elements * kPageBlocks;
+  }
+  while (static_cast<int64_t>(pages_.size()) <= i / kPageBlocks) {
+    size_t rounded = 0;
+    void* p = AllocateHostBuffer(static_cast<size_t>(page_elements_) * sizeof(uint16_t), &rounded);
+    if (p == nullptr) throw std::bad_alloc();
+    pages_.emplace_back(static_cast<uint16_t*>(p));
+    bytes_ += rounded;
+  }
+  return pages_[static_cast<size_t>(i / kPageBlocks)].get() + (i % kPageBlocks) * elements;
+}
+
 Result<std::shared_ptr<void>> Memory::Allocate(size_t bytes, MemoryUse use) {
-  constexpr size_t kAlign = 64;
-  const size_t rounded = (std::max<size_t>(bytes, 1) + kAlign - 1) / kAlign * kAlign;
-  void* p = std::aligned_alloc(kAlign, rounded);
+  size_t rounded = 0;
+  void* p = AllocateHostBuffer(bytes, &rounded);
   if (p == nullptr) {
     return Status::ResourceExhausted("cannot allocate " + std::to_string(bytes) +
                                      " bytes of host memory");

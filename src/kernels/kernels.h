@@ -22,6 +22,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -155,14 +156,60 @@ class Memory {
 // The process's host memory (what KvCache uses without a backend).
 Memory* HostMemory();
 
+// `bytes` of host memory, 64-byte aligned; from 2 MiB up aligned to 2 MiB
+// and offered transparent huge pages (a growing cache or a prepared weight
+// is then faulted in 2 MiB at a time rather than 4 KiB: fewer traps, and
+// fewer TLB misses when streaming). `*rounded`: the bytes taken. Null when
+// the system has none. Release with std::free.
+void* AllocateHostBuffer(size_t bytes, size_t* rounded);
+
+// What a backend keeps of one sequence's keys/values between attention
+// calls, for one layer: blocks of kBlock positions at absolute positions
+// kBlock·b, b >= first_block, in a layout of the backend's choosing (the CPU
+// BF16 attention keeps its packed key/value blocks here, so that a cache
+// growing by a few tokens per call is not re-packed whole on every call).
+// Owned by the KvCache beside its rows; the backend adds blocks during
+// AttentionBatch, only from rows of earlier calls, and reads the ones held;
+// the owner drops blocks whose rows change (Invalidate). A block held holds
+// exactly what the backend would compute from the rows now, so using it
+// changes no result. Thread-safety: as its cache (one call at a time).
+struct KvMemo {
+  static constexpr int64_t kBlock = 32;
+  int64_t first_block = 0;  // set by the owner
+  int64_t blocks = 0;       // blocks [first_block, first_block + blocks) held
+  // The storage of block first_block + i, `elements` uint16 (the same for
+  // every block of a memo): allocated on first use in pages of kPageBlocks
+  // blocks (AllocateHostBuffer; growth copies nothing), kept until the memo
+  // is dropped. std::bad_alloc when host memory is exhausted (as the
+  // backend's other per-call buffers).
+  uint16_t* Block(int64_t i, int64_t elements);
+  // Rows at positions >= `position` changed or were dropped: drops every
+  // block holding any of them.
+  void Invalidate(int64_t position) {
+    blocks = std::max<int64_t>(0, std::min(blocks, position / kBlock - first_block));
+  }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  static constexpr int64_t kPageBlocks = 16;
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  std::vector<std::unique_ptr<uint16_t, Free>> pages_;
+  int64_t page_elements_ = 0;
+  size_t bytes_ = 0;
+};
+
 // One sequence of a batched attention call (Backend::AttentionBatch): its
 // query rows [row, row + tokens) of q/out sit at positions start, start + 1,
-// ...; its keys/values are `segments` (backend memory; host list).
+// ...; its keys/values are `segments` (backend memory; host list). `memo`
+// (may be null: nothing is kept) is the sequence's KvMemo for this layer.
 struct AttentionSequence {
   int64_t row = 0;
   int64_t tokens = 0;
   int64_t start = 0;
   std::vector<KvSegment> segments;
+  KvMemo* memo = nullptr;
 };
 
 class Backend : public Memory {

@@ -374,6 +374,7 @@ Status DecoderModel::Run(std::span<SequenceInput> batch, const Readout& readout)
       if (!st.ok()) return drop_uncommitted(st);
       seqs[s].segments.clear();
       batch[s].cache->Segments(l, &seqs[s].segments);
+      seqs[s].memo = batch[s].cache->memo(l);
     }
     be.CopyMany(copies);
     be.AttentionBatch(q, seqs, shape, attn);

@@ -10,26 +10,34 @@ KvCache::KvCache(int64_t n_layers, int64_t kv_dim, const KvCache* prefix, int64_
                   : prefix_len < 0  ? prefix->length()
                                     : prefix_len),
       memory_(memory ? memory : kernels::HostMemory()),
-      layers_(static_cast<size_t>(n_layers)) {}
+      layers_(static_cast<size_t>(n_layers)),
+      memos_(static_cast<size_t>(n_layers)) {
+  for (kernels::KvMemo& m : memos_) m.first_block = prefix_len_ / kernels::KvMemo::kBlock;
+}
 
-Status KvCache::Resize(Layer* layer, int64_t capacity) {
+Status KvCache::Grow(Layer* layer, int64_t capacity) {
   const size_t row_bytes = static_cast<size_t>(kv_dim_) * sizeof(float);
-  const size_t bytes = static_cast<size_t>(capacity) * row_bytes;
+  const bool contiguous = memory_->device_memory();
+  const int64_t rows = contiguous ? capacity : capacity - layer->capacity;
+  const size_t bytes = static_cast<size_t>(rows) * row_bytes;
   CCG_ASSIGN_OR_RETURN(auto k, memory_->Allocate(bytes, kernels::MemoryUse::kKvCache));
   CCG_ASSIGN_OR_RETURN(auto v, memory_->Allocate(bytes, kernels::MemoryUse::kKvCache));
-  if (layer->rows > 0) {
-    memory_->Copy(k.get(), layer->k.get(), static_cast<size_t>(layer->rows) * row_bytes);
-    memory_->Copy(v.get(), layer->v.get(), static_cast<size_t>(layer->rows) * row_bytes);
+  if (contiguous) {  // at most one chunk before: its rows move to the new one
+    if (layer->rows > 0) {
+      const size_t held = static_cast<size_t>(layer->rows) * row_bytes;
+      memory_->Copy(k.get(), layer->chunks[0].k.get(), held);
+      memory_->Copy(v.get(), layer->chunks[0].v.get(), held);
+    }
+    layer->chunks.clear();
   }
-  layer->k = std::move(k);
-  layer->v = std::move(v);
+  layer->chunks.push_back({std::move(k), std::move(v), rows});
   layer->capacity = capacity;
   return Status::Ok();
 }
 
 Status KvCache::Reserve(int64_t n) {
   for (Layer& l : layers_) {
-    if (l.capacity < own_len_ + n) CCG_RETURN_IF_ERROR(Resize(&l, own_len_ + n));
+    if (l.capacity < own_len_ + n) CCG_RETURN_IF_ERROR(Grow(&l, own_len_ + n));
   }
   Account(bytes());
   return Status::Ok();
@@ -39,13 +47,28 @@ Status KvCache::Append(int64_t layer, const float* k, const float* v, int64_t n,
                        std::vector<kernels::Memory::CopyOp>* ops) {
   Layer& l = layers_[static_cast<size_t>(layer)];
   if (l.rows + n > l.capacity) {
-    CCG_RETURN_IF_ERROR(Resize(&l, std::max(l.rows + n, 2 * l.capacity)));
+    int64_t grow = std::max(l.rows + n, 2 * l.capacity) - l.capacity;
+    // In host memory: whole 2 MiB huge pages (kernels::AllocateHostBuffer).
+    const int64_t page_rows = std::max<int64_t>(1, (int64_t{2} << 20) / (kv_dim_ * 4));
+    if (!memory_->device_memory()) {
+      grow = (grow + page_rows - 1) / page_rows * page_rows;
+    }
+    CCG_RETURN_IF_ERROR(Grow(&l, l.capacity + grow));
   }
   const size_t row_bytes = static_cast<size_t>(kv_dim_) * sizeof(float);
-  const size_t size = static_cast<size_t>(n) * row_bytes;
-  if (size > 0) {
-    ops->push_back({static_cast<char*>(l.k.get()) + l.rows * row_bytes, k, size});
-    ops->push_back({static_cast<char*>(l.v.get()) + l.rows * row_bytes, v, size});
+  int64_t at = 0;  // first row of the chunk
+  for (const Chunk& c : l.chunks) {
+    const int64_t from = std::max(l.rows, at), to = std::min(l.rows + n, at + c.rows);
+    if (from < to) {
+      const size_t size = static_cast<size_t>(to - from) * row_bytes;
+      const size_t src = static_cast<size_t>(from - l.rows) * row_bytes;
+      const size_t dst = static_cast<size_t>(from - at) * row_bytes;
+      ops->push_back(
+          {static_cast<char*>(c.k.get()) + dst, reinterpret_cast<const char*>(k) + src, size});
+      ops->push_back(
+          {static_cast<char*>(c.v.get()) + dst, reinterpret_cast<const char*>(v) + src, size});
+    }
+    at += c.rows;
   }
   l.rows += n;
   if (layer + 1 == n_layers()) Account(bytes());
@@ -55,6 +78,7 @@ Status KvCache::Append(int64_t layer, const float* k, const float* v, int64_t n,
 void KvCache::Truncate(int64_t own_len) {
   own_len = std::max<int64_t>(0, std::min(own_len, own_len_));
   for (Layer& l : layers_) l.rows = std::min(l.rows, own_len);
+  for (kernels::KvMemo& m : memos_) m.Invalidate(prefix_len_ + own_len);
   own_len_ = own_len;
 }
 
@@ -62,16 +86,20 @@ void KvCache::Segments(int64_t layer, int64_t limit, std::vector<kernels::KvSegm
   if (prefix_ && prefix_len_ > 0) prefix_->Segments(layer, std::min(limit, prefix_len_), out);
   limit -= prefix_len_;
   const Layer& l = layers_[static_cast<size_t>(layer)];
-  const int64_t own = std::min(limit, l.rows);
-  if (own > 0) {
+  int64_t own = std::min(limit, l.rows);
+  for (const Chunk& c : l.chunks) {
+    if (own <= 0) break;
+    const int64_t len = std::min(own, c.rows);
     out->push_back(
-        {static_cast<const float*>(l.k.get()), static_cast<const float*>(l.v.get()), own});
+        {static_cast<const float*>(c.k.get()), static_cast<const float*>(c.v.get()), len});
+    own -= len;
   }
 }
 
 size_t KvCache::bytes() const {
   size_t b = 0;
   for (const Layer& l : layers_) b += 2 * static_cast<size_t>(l.capacity * kv_dim_) * sizeof(float);
+  for (const kernels::KvMemo& m : memos_) b += m.bytes();
   return b;
 }
 

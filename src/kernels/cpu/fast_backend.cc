@@ -16,7 +16,6 @@
 //   otherwise               float32 kernels (AVX-512, AVX2+FMA or portable)
 // The buffers of one call are members: like the model that owns it, the
 // backend runs one call at a time.
-#include <sys/mman.h>
 
 #include <algorithm>
 #include <cmath>
@@ -37,14 +36,11 @@ namespace {
 
 using cpu::RoundUp;
 
-// 64-byte aligned storage for prepared weights; large buffers are aligned to
-// 2 MiB and offered transparent huge pages (fewer TLB misses when streaming).
+// Storage for prepared weights (AllocateHostBuffer: huge pages when large).
 std::shared_ptr<void> AllocateAligned(size_t bytes) {
-  constexpr size_t kHuge = size_t{2} << 20;
-  const size_t align = bytes >= 2 * kHuge ? kHuge : 64;
-  void* p = std::aligned_alloc(align, (bytes + align - 1) / align * align);
+  size_t rounded = 0;
+  void* p = AllocateHostBuffer(bytes, &rounded);
   if (p == nullptr) return nullptr;
-  if (align == kHuge) madvise(p, (bytes + align - 1) / align * align, MADV_HUGEPAGE);
   return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
 }
 
@@ -95,7 +91,9 @@ class FastBackend final : public Backend {
   void MatMulF32(const float* x, int64_t m, const Matrix& w, float* y);
   // The BF16 attention of bf16/int8 (AMX tiles, else AVX-512 BF16 dot
   // products; ops.h) for one sequence, or for a batch: the key blocks the
-  // sequences share (the constitution prefix) are packed once per call.
+  // sequences share (the constitution prefix) are packed once per call, and
+  // the blocks of a sequence's rows from earlier calls are packed once into
+  // its KvMemo and read from there afterwards.
   void AttentionBatch(const float* q, const std::vector<AttentionSequence>& seqs,
                       const AttentionShape& s, float* out) override;
   bool UsesBf16Attention(const AttentionShape& s) const;
@@ -105,6 +103,7 @@ class FastBackend final : public Backend {
     const int64_t* positions;
     const std::vector<KvSegment>* segments;
     float* out;
+    KvMemo* memo;  // may be null
   };
   void Bf16Attention(const float* q, int64_t tokens, const int64_t* positions,
                      const std::vector<KvSegment>& segments, const AttentionShape& s, float* out);
@@ -134,9 +133,20 @@ class FastBackend final : public Backend {
     const float* v[32];
     int64_t n;
   };
-  std::vector<BlockRows> block_rows_;
+  // A packed key/value block a call reads: slot `index` of kv_tiles_, or
+  // block `index` of `memo`; `pack`: packed in this call, from the rows in
+  // block_rows_ at the same position as the slot in slots_.
+  struct Slot {
+    KvMemo* memo;
+    int64_t index;
+    bool pack;
+  };
+  std::vector<Slot> slots_;
+  std::vector<BlockRows> block_rows_;                       // per slot
   std::unordered_map<const float*, int64_t> slot_of_rows_;  // first key row -> slot
   std::vector<const uint16_t*> block_ptrs_;
+  std::vector<uint16_t*> slot_k_, slot_v_;  // per slot: K and V of kv head 0
+  std::vector<int64_t> pack_;               // the slots packed in this call
   std::vector<uint16_t> kv_tiles_;
   // RoPE: cos/sin of position p at rope_[p * head_dim + i] (cos) and + half (sin).
   std::vector<float> rope_;
@@ -439,7 +449,7 @@ bool FastBackend::UsesBf16Attention(const AttentionShape& s) const {
 void FastBackend::Bf16Attention(const float* q, int64_t tokens, const int64_t* positions,
                                 const std::vector<KvSegment>& segments, const AttentionShape& s,
                                 float* out) {
-  const Bf16Query one{q, tokens, positions, &segments, out};
+  const Bf16Query one{q, tokens, positions, &segments, out, nullptr};
   Bf16AttentionMany(&one, 1, s);
 }
 
@@ -452,8 +462,8 @@ void FastBackend::AttentionBatch(const float* q, const std::vector<AttentionSequ
   for (size_t i = 0; i < seqs.size(); ++i) {
     pos[i].resize(static_cast<size_t>(seqs[i].tokens));
     for (int64_t t = 0; t < seqs[i].tokens; ++t) pos[i][t] = seqs[i].start + t;
-    queries[i] = {q + seqs[i].row * qd, seqs[i].tokens, pos[i].data(), &seqs[i].segments,
-                  out + seqs[i].row * qd};
+    queries[i] = {q + seqs[i].row * qd, seqs[i].tokens,         pos[i].data(),
+                  &seqs[i].segments,    out + seqs[i].row * qd, seqs[i].memo};
   }
   Bf16AttentionMany(queries.data(), static_cast<int64_t>(queries.size()), s);
 }
@@ -462,17 +472,33 @@ void FastBackend::Bf16AttentionMany(const Bf16Query* queries, int64_t n, const A
   constexpr int64_t kKeys = 32;
   const int64_t kv_dim = s.n_kv_heads * s.head_dim, per_block = cpu::Bf16KvBlockElements(s);
   // 1. The key blocks each query reads (32 keys at absolute positions 32 b),
-  //    as slots of packed storage. A block of 32 consecutive rows of one
-  //    segment is packed once per call however many queries read it (the
-  //    shared constitution prefix of a batch); others get their own slot.
+  //    as slots of packed storage. A block of the query's memo is read from
+  //    there; a whole block of rows from earlier calls that its memo does not
+  //    hold yet is packed into it (the next call reads it). Otherwise, a block
+  //    of 32 consecutive rows of one segment is packed once per call however
+  //    many queries read it (the shared constitution prefix of a batch);
+  //    others get their own slot.
+  static_assert(kKeys == KvMemo::kBlock);
+  const int64_t memo_block = 2 * s.n_kv_heads * per_block;  // K of each kv head, then V
+  slots_.clear();
   block_rows_.clear();  // per slot: 32 (k, v) row pointers, null past the keys
   slot_of_rows_.clear();
+  int64_t tiles = 0;
+  auto add_slot = [&](KvMemo* memo, int64_t index, bool pack) {
+    slots_.push_back({memo, index, pack});
+    block_rows_.push_back(BlockRows{});
+    return static_cast<int64_t>(slots_.size()) - 1;
+  };
   std::vector<std::vector<int64_t>> slots(static_cast<size_t>(n));
   std::vector<int64_t> n_keys(static_cast<size_t>(n), 0);
   for (int64_t i = 0; i < n; ++i) {
     const Bf16Query& qr = queries[i];
-    int64_t max_pos = -1, total = 0;
-    for (int64_t t = 0; t < qr.tokens; ++t) max_pos = std::max(max_pos, qr.positions[t]);
+    KvMemo* memo = qr.memo;
+    int64_t max_pos = -1, min_pos = INT64_MAX, total = 0;
+    for (int64_t t = 0; t < qr.tokens; ++t) {
+      max_pos = std::max(max_pos, qr.positions[t]);
+      min_pos = std::min(min_pos, qr.positions[t]);
+    }
     for (const auto& seg : *qr.segments) total += seg.len;
     n_keys[i] = std::min(total, max_pos + 1);
     size_t sg = 0;
@@ -481,16 +507,28 @@ void FastBackend::Bf16AttentionMany(const Bf16Query* queries, int64_t n, const A
       const int64_t nk = std::min(kKeys, n_keys[i] - j0);
       while (j0 >= base + (*qr.segments)[sg].len) base += (*qr.segments)[sg++].len;
       const KvSegment& seg = (*qr.segments)[sg];
-      const bool whole = nk == kKeys && j0 + kKeys <= base + seg.len;
-      const float* first = seg.k + (j0 - base) * kv_dim;
-      if (whole) {
-        auto [it, fresh] = slot_of_rows_.emplace(first, static_cast<int64_t>(block_rows_.size()));
-        slots[i].push_back(it->second);
-        if (!fresh) continue;
-      } else {
-        slots[i].push_back(static_cast<int64_t>(block_rows_.size()));
+      const int64_t mb = memo ? j0 / kKeys - memo->first_block : -1;
+      int64_t slot;
+      if (mb >= 0 && mb < memo->blocks && nk == kKeys) {
+        slots[i].push_back(add_slot(memo, mb, false));
+        continue;
       }
-      BlockRows rows{};
+      if (mb >= 0 && mb == memo->blocks && nk == kKeys && j0 + kKeys <= min_pos) {
+        ++memo->blocks;  // rows of earlier calls: kept for the calls to come
+        slot = add_slot(memo, mb, true);
+      } else if (nk == kKeys && j0 + kKeys <= base + seg.len) {
+        const float* first = seg.k + (j0 - base) * kv_dim;
+        auto [it, fresh] = slot_of_rows_.emplace(first, static_cast<int64_t>(slots_.size()));
+        if (!fresh) {
+          slots[i].push_back(it->second);
+          continue;
+        }
+        slot = add_slot(nullptr, tiles++, true);
+      } else {
+        slot = add_slot(nullptr, tiles++, true);
+      }
+      slots[i].push_back(slot);
+      BlockRows& rows = block_rows_[static_cast<size_t>(slot)];
       size_t g = sg;
       int64_t gb = base;
       for (int64_t j = 0; j < nk; ++j) {
@@ -499,21 +537,36 @@ void FastBackend::Bf16AttentionMany(const Bf16Query* queries, int64_t n, const A
         rows.v[j] = (*qr.segments)[g].v + (j0 + j - gb) * kv_dim;
       }
       rows.n = nk;
-      block_rows_.push_back(rows);
     }
   }
-  // 2. Pack every slot for every kv head: K at [slot][kvh], then V.
-  const auto n_slots = static_cast<int64_t>(block_rows_.size());
-  kv_tiles_.resize(static_cast<size_t>(2 * n_slots * s.n_kv_heads * per_block));
+  // 2. Where each slot's K and V of kv head 0 lie (kv head h: + h ·
+  //    per_block), then pack the slots that need it, for every kv head.
+  kv_tiles_.resize(static_cast<size_t>(2 * tiles * s.n_kv_heads * per_block));
   uint16_t* kt = kv_tiles_.data();
-  uint16_t* vt = kt + n_slots * s.n_kv_heads * per_block;
-  const int64_t pack_items = n_slots * s.n_kv_heads;
+  uint16_t* vt = kt + tiles * s.n_kv_heads * per_block;
+  const auto n_slots = static_cast<int64_t>(slots_.size());
+  slot_k_.resize(static_cast<size_t>(n_slots));
+  slot_v_.resize(static_cast<size_t>(n_slots));
+  pack_.clear();
+  for (int64_t sl = 0; sl < n_slots; ++sl) {
+    const Slot& x = slots_[static_cast<size_t>(sl)];
+    if (x.memo) {
+      slot_k_[sl] = x.memo->Block(x.index, memo_block);
+      slot_v_[sl] = slot_k_[sl] + s.n_kv_heads * per_block;
+    } else {
+      slot_k_[sl] = kt + x.index * s.n_kv_heads * per_block;
+      slot_v_[sl] = vt + x.index * s.n_kv_heads * per_block;
+    }
+    if (x.pack) pack_.push_back(sl);
+  }
+  const auto pack_items = static_cast<int64_t>(pack_.size()) * s.n_kv_heads;
   ForEachPart(pack_items, [&](int64_t i, int64_t p) {
     const auto [a, b] = Share(pack_items, i, p, 1);
     for (int64_t it = a; it < b; ++it) {
-      const BlockRows& r = block_rows_[static_cast<size_t>(it / s.n_kv_heads)];
-      cpu::PackKvBf16(r.k, r.v, r.n, s, it % s.n_kv_heads, 0, 1, kt + it * per_block,
-                      vt + it * per_block);
+      const int64_t sl = pack_[static_cast<size_t>(it / s.n_kv_heads)], kvh = it % s.n_kv_heads;
+      const BlockRows& r = block_rows_[static_cast<size_t>(sl)];
+      cpu::PackKvBf16(r.k, r.v, r.n, s, kvh, 0, 1, slot_k_[sl] + kvh * per_block,
+                      slot_v_[sl] + kvh * per_block);
     }
   });
   // 3. Attention: items (query, kv head, block of query rows), kv-head major
@@ -536,9 +589,9 @@ void FastBackend::Bf16AttentionMany(const Bf16Query* queries, int64_t n, const A
     const size_t nb = slots[i].size();
     for (int64_t kvh = 0; kvh < s.n_kv_heads; ++kvh) {
       for (size_t b = 0; b < nb; ++b) {
-        const int64_t off = (slots[i][b] * s.n_kv_heads + kvh) * per_block;
-        block_ptrs_[at + kvh * nb + b] = kt + off;
-        block_ptrs_[pointers + at + kvh * nb + b] = vt + off;
+        const int64_t sl = slots[i][b];
+        block_ptrs_[at + kvh * nb + b] = slot_k_[sl] + kvh * per_block;
+        block_ptrs_[pointers + at + kvh * nb + b] = slot_v_[sl] + kvh * per_block;
       }
     }
     at += nb * static_cast<size_t>(s.n_kv_heads);

@@ -370,6 +370,72 @@ TEST_F(FastBackendTest, AttentionRowsDoNotDependOnSegmentsOrBatch) {
   }
 }
 
+// A sequence's KvMemo (packed key blocks kept between calls) changes no
+// bit of the attention, in every BF16 tier and precision: two sequences on a
+// shared 45-row prefix grow call by call (blocks spanning the prefix and
+// their own rows, a partial last block), drop their last rows and rewrite
+// them with other values (the memo drops those blocks), each call against
+// the same call without memos.
+TEST_F(FastBackendTest, AttentionMemoChangesNoResult) {
+  if (Bf16AttentionTiers().empty()) GTEST_SKIP() << "no AMX and no AVX-512 BF16";
+  const AttentionShape s{16, 8, 128};
+  const int64_t kvd = s.n_kv_heads * s.head_dim, qd = s.n_heads * s.head_dim;
+  const int64_t prefix = 45, rows = 400;
+  const auto pk = Random(static_cast<size_t>(prefix * kvd), 1, 2.f);
+  const auto pv = Random(static_cast<size_t>(prefix * kvd), 2);
+  const auto q = Random(static_cast<size_t>(2 * 100 * qd), 3, 2.f);
+  for (CpuIsa isa : Bf16AttentionTiers()) {
+    for (Precision p : {Precision::kBF16, Precision::kInt8}) {
+      auto be = MakeFastCpuBackend(&pool_, p, isa);
+      std::vector<float> k[2], v[2];
+      KvMemo memo[2];
+      int64_t own[2] = {0, 0}, last_start = 0;
+      uint32_t seed = 10;
+      for (int i = 0; i < 2; ++i) {
+        k[i] = Random(static_cast<size_t>(rows * kvd), seed++, 2.f);
+        v[i] = Random(static_cast<size_t>(rows * kvd), seed++);
+        memo[i].first_block = prefix / KvMemo::kBlock;
+      }
+      // {new rows of sequence 0, of sequence 1, rows kept before the call}.
+      const int64_t calls[][3] = {{100, 40, -1}, {34, 1, -1}, {34, 20, -1}, {20, 34, 110},
+                                  {34, 34, 130}, {1, 64, -1}, {33, 0, 200}};
+      for (const auto& c : calls) {
+        std::vector<AttentionSequence> seqs;
+        int64_t row = 0;
+        for (int i = 0; i < 2; ++i) {
+          if (c[2] >= 0 && c[2] < own[i]) {  // drop rows, then write others there
+            own[i] = c[2];
+            memo[i].Invalidate(prefix + own[i]);
+            const auto fresh = Random(static_cast<size_t>((rows - own[i]) * kvd), seed++, 2.f);
+            std::copy(fresh.begin(), fresh.end(), k[i].begin() + own[i] * kvd);
+          }
+          const int64_t add = c[i];
+          if (add == 0) continue;
+          AttentionSequence a;
+          a.row = row;
+          a.tokens = add;
+          a.start = prefix + own[i];
+          a.segments = {{pk.data(), pv.data(), prefix}, {k[i].data(), v[i].data(), own[i] + add}};
+          a.memo = &memo[i];
+          if (i == 0) last_start = a.start;
+          seqs.push_back(a);
+          row += add;
+          own[i] += add;
+        }
+        std::vector<float> with(static_cast<size_t>(row * qd), NAN), without(with.size(), NAN);
+        be->AttentionBatch(q.data(), seqs, s, with.data());
+        for (auto& a : seqs) a.memo = nullptr;
+        be->AttentionBatch(q.data(), seqs, s, without.data());
+        ASSERT_EQ(std::memcmp(with.data(), without.data(), with.size() * 4), 0)
+            << Name(isa, p) << " call with " << c[0] << "/" << c[1] << " new rows";
+      }
+      // The memos were used: every whole block of earlier rows is held.
+      EXPECT_EQ(memo[0].first_block + memo[0].blocks, last_start / KvMemo::kBlock);
+      EXPECT_GT(memo[1].blocks, 0);
+    }
+  }
+}
+
 TEST(PrecisionTest, Parse) {
   EXPECT_EQ(*ParsePrecision("fp32"), Precision::kF32);
   EXPECT_EQ(*ParsePrecision("bf16"), Precision::kBF16);
