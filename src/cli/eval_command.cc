@@ -622,9 +622,9 @@ int RunEval(const EvalFlags& f) {
     dirs.insert(dir);
     one.out = (fs::path(f.out) / dir).string();
     std::fprintf(stderr, "ccguard: guard %s: %s on %s -> %s\n", spec.c_str(),
-                 profile->name().c_str(), one.model.model.c_str(), one.out.c_str());
+                 profile->name().c_str(), model.c_str(), one.out.c_str());
     eval::GuardReport g;
-    g.guard = profile->name() + " (" + one.model.model + ")";
+    g.guard = profile->name() + " (" + model + ")";  // the model resolved above
     g.dir = dir;
     const int r = RunEvalOne(one, &g.report, false);
     if (r != 0 && r != 3) return r;
