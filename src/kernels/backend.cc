@@ -13,11 +13,10 @@
 namespace ccguard::kernels {
 
 void* AllocateHostBuffer(size_t bytes, size_t* rounded) {
-  constexpr size_t kHuge = size_t{2} << 20;
-  const size_t align = bytes >= kHuge ? kHuge : 64;
+  const size_t align = bytes >= kHugePageBytes ? kHugePageBytes : 64;
   *rounded = (std::max<size_t>(bytes, 1) + align - 1) / align * align;
   void* p = std::aligned_alloc(align, *rounded);
-  if (p != nullptr && align == kHuge) madvise(p, *rounded, MADV_HUGEPAGE);
+  if (p != nullptr && align == kHugePageBytes) madvise(p, *rounded, MADV_HUGEPAGE);
   return p;
 }
 

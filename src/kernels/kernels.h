@@ -156,8 +156,11 @@ class Memory {
 // The process's host memory (what KvCache uses without a backend).
 Memory* HostMemory();
 
-// `bytes` of host memory, 64-byte aligned; from 2 MiB up aligned to 2 MiB
-// and offered transparent huge pages (a growing cache or a prepared weight
+// The size of a transparent huge page (x86-64): 2 MiB.
+constexpr size_t kHugePageBytes = size_t{2} << 20;
+
+// `bytes` of host memory, 64-byte aligned; from kHugePageBytes up aligned to
+// a huge page and offered transparent huge pages (a growing cache or a prepared weight
 // is then faulted in 2 MiB at a time rather than 4 KiB: fewer traps, and
 // fewer TLB misses when streaming). `*rounded`: the bytes taken. Null when
 // the system has none. Release with std::free.

@@ -46,16 +46,16 @@ Status KvCache::Reserve(int64_t n) {
 Status KvCache::Append(int64_t layer, const float* k, const float* v, int64_t n,
                        std::vector<kernels::Memory::CopyOp>* ops) {
   Layer& l = layers_[static_cast<size_t>(layer)];
+  const size_t row_bytes = static_cast<size_t>(kv_dim_) * sizeof(float);
   if (l.rows + n > l.capacity) {
     int64_t grow = std::max(l.rows + n, 2 * l.capacity) - l.capacity;
-    // In host memory: whole 2 MiB huge pages (kernels::AllocateHostBuffer).
-    const int64_t page_rows = std::max<int64_t>(1, (int64_t{2} << 20) / (kv_dim_ * 4));
-    if (!memory_->device_memory()) {
+    if (!memory_->device_memory()) {  // whole huge pages (kernels::AllocateHostBuffer)
+      const auto page_rows =
+          std::max<int64_t>(1, static_cast<int64_t>(kernels::kHugePageBytes / row_bytes));
       grow = (grow + page_rows - 1) / page_rows * page_rows;
     }
     CCG_RETURN_IF_ERROR(Grow(&l, l.capacity + grow));
   }
-  const size_t row_bytes = static_cast<size_t>(kv_dim_) * sizeof(float);
   int64_t at = 0;  // first row of the chunk
   for (const Chunk& c : l.chunks) {
     const int64_t from = std::max(l.rows, at), to = std::min(l.rows + n, at + c.rows);
