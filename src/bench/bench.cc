@@ -418,6 +418,7 @@ Status Run(BenchOptions o) {
     so.json = o.json;
     so.repeats = o.repeats;
     so.sessions = o.sessions;
+    so.kv_reserve_bytes = o.kv_reserve_bytes;
     return RunStreamBench(so);
   }
   std::error_code ec;

@@ -56,7 +56,8 @@ struct BenchOptions {
   // Instead of the above, the streaming benchmark (stream_bench.h) on the
   // same model.
   bool stream = false;
-  int sessions = 0;  // with stream: StreamBenchOptions::sessions
+  int sessions = 0;               // with stream: StreamBenchOptions::sessions
+  int64_t kv_reserve_bytes = -1;  // with sessions: StreamBenchOptions::kv_reserve_bytes
   // Where the model runs (ModelOptions::device): "cpu", "cuda" or "cuda:N".
   // On a GPU the run adds a batched prefill (8 sequences x 1,024 tokens) and
   // the device memory by use.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bench/stats.h"
+#include "kernels/host_page_pool.h"
 #include "scoring/classifier.h"
 #include "scoring/session.h"
 #include "util/cpu_count.h"
@@ -75,6 +76,23 @@ Result<std::vector<std::string>> ResponseChunks(const Tokenizer& tok) {
   return chunks;
 }
 
+// Host memory one session holds at most, for an exchange of `own` tokens
+// beyond the constitution's prefix (and a chunk's closing tokens): per
+// layer, its keys and values in whole 2 MiB pages (KvCache) and its packed
+// BF16 blocks of 32 positions, keys and values, 16 to a page (KvMemo; held
+// in bf16/int8, counted always: an estimate that errs high).
+int64_t SessionBytes(const ModelConfig& c, int64_t own) {
+  const int64_t page = static_cast<int64_t>(kernels::kHugePageBytes);
+  const int64_t rows = own + 64;
+  const int64_t row_bytes = c.kv_dim() * static_cast<int64_t>(sizeof(float));
+  const int64_t page_rows = std::max<int64_t>(1, page / row_bytes);
+  const int64_t kv = 2 * ((rows + page_rows - 1) / page_rows) * page;
+  const int64_t blocks = rows / kernels::KvMemo::kBlock + 2;
+  const int64_t block_bytes = 2 * kernels::KvMemo::kBlock * c.kv_dim() * 2;
+  const int64_t memo = (blocks + 15) / 16 * std::max(page, 16 * block_bytes);
+  return c.num_hidden_layers * (kv + memo);
+}
+
 // --sessions N: N sessions append their responses at the same time, each
 // from its own thread (as N clients of the server would); the engine merges
 // the appends that wait together into one forward pass.
@@ -110,6 +128,22 @@ Status RunConcurrentSessions(const StreamBenchOptions& o) {
   const double prefill_tok_per_s = Median(prefill);
   std::fprintf(stderr, "  512-token prefill: %.1f tok/s (median of %d)\n", prefill_tok_per_s,
                repeats);
+
+  // The sessions' memory made ready first, as a server with
+  // session_kv_reserve_bytes does at start.
+  int64_t reserve = 0;
+  if (engine->model().device() == "cpu") {
+    reserve =
+        o.kv_reserve_bytes >= 0
+            ? o.kv_reserve_bytes
+            : SessionBytes(engine->model().config(), one.n_tokens - one.cached_tokens) * o.sessions;
+  }
+  if (reserve > 0) {
+    const auto r0 = Clock::now();
+    CCG_RETURN_IF_ERROR(kernels::HostPagePool::Get().Reserve(static_cast<size_t>(reserve)));
+    std::fprintf(stderr, "  reserved %.2f GB for the sessions' keys/values in %.1f s\n",
+                 static_cast<double>(reserve) / 1e9, Ms(Clock::now() - r0) / 1e3);
+  }
 
   const int n = o.sessions;
   std::vector<std::vector<double>> latency(static_cast<size_t>(n));
@@ -169,6 +203,7 @@ Status RunConcurrentSessions(const StreamBenchOptions& o) {
               {"device", engine->model().device()},
               {"threads", threads_used},
               {"sessions", n},
+              {"kv_reserved_bytes", reserve},
               {"response_tokens", kResponseTokens},
               {"chunks", kChunks},
               {"appends", n * kChunks},
@@ -189,6 +224,8 @@ Status RunConcurrentSessions(const StreamBenchOptions& o) {
       kernels::PrecisionName(o.model.precision), engine->model().backend_name());
   std::printf("  %d appends in %llu forward passes, %.1f s\n", n * kChunks,
               static_cast<unsigned long long>(passes), wall_s);
+  std::printf("  keys/values memory reserved before the run: %.2f GB\n",
+              static_cast<double>(reserve) / 1e9);
   std::printf("  appended response tokens/s, all sessions   %8.1f\n", appended);
   std::printf("  512-token prefill tok/s (same run)           %8.1f\n", prefill_tok_per_s);
   std::printf("  ratio                                        %8.2f\n",

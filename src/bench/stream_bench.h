@@ -48,6 +48,13 @@ struct StreamBenchOptions {
   // "max_abs_dp_session_vs_oneshot" (each session's last score against the
   // one-shot score of the exchange: 0, the same bits)}.
   int sessions = 0;
+  // With sessions, on the CPU: host memory for the sessions' keys/values
+  // made ready before they start (kernels::HostPagePool::Reserve), as
+  // `serve` does with session_kv_reserve_bytes. < 0: what the sessions will
+  // hold (their rows in 2 MiB pages, keys, values and packed blocks, every
+  // layer); 0: none, caches grow into new memory during the run. Reported
+  // as "kv_reserved_bytes".
+  int64_t kv_reserve_bytes = -1;
 };
 
 // Progress goes to stderr, the results to stdout.

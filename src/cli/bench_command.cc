@@ -59,6 +59,11 @@ CLI::App* AddBenchCommand(CLI::App* app, std::shared_ptr<BenchFlags>* flags) {
                   "20-token chunks; reports appended tokens/s against the same run's 512-token "
                   "prefill")
       ->check(CLI::Range(1, 4096));
+  cmd->add_option("--kv-reserve-bytes", o.kv_reserve_bytes,
+                  "With --stream --sessions on the CPU: host memory for the sessions' keys/values "
+                  "made ready before they start, as serve's --session-kv-reserve-bytes (default: "
+                  "what the sessions will hold; 0: none, caches grow into new memory)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 50));
   cmd->add_flag("--stream", o.stream,
                 "Run the streaming benchmark instead: a 600-token response appended in 30 "
                 "chunks against one 600-token prefill");

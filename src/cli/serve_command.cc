@@ -37,7 +37,7 @@ struct ServeFlags {
   bool require_auth = false, public_metrics = false;
   std::vector<std::string> api_keys;
   std::optional<int64_t> max_body_bytes, max_item_tokens, session_max_tokens, max_batch_tokens,
-      session_max_kv_bytes;
+      session_max_kv_bytes, session_kv_reserve_bytes;
   std::optional<int> max_items_per_request, request_timeout_ms, batch_window_us, max_batch_items,
       max_queue_items, max_sessions, http_threads, max_event_streams, read_timeout_s,
       head_timeout_s;
@@ -118,6 +118,9 @@ CLI::App* AddServeCommand(CLI::App* app, std::shared_ptr<ServeFlags>* flags) {
   cmd->add_option("--session-max-kv-bytes", f.session_max_kv_bytes,
                   "Keys/values all streaming sessions hold together, in bytes; past it new "
                   "sessions and appends get 429 (default 4 GiB)");
+  cmd->add_option("--session-kv-reserve-bytes", f.session_kv_reserve_bytes,
+                  "Host memory made ready at start for streaming sessions' keys/values (CPU): "
+                  "appends then take no page faults (default 0: grow on demand)");
   cmd->add_option("--session-max-tokens", f.session_max_tokens,
                   "Tokens per session exchange (default 8192)");
   cmd->add_option("--http-threads", f.http_threads, "Connections served concurrently (default 64)");
@@ -201,6 +204,7 @@ Status BuildConfig(const ServeFlags& f, server::ServerConfig* c) {
   Override(f.session_idle_timeout_s, &c->session_idle_timeout_s);
   Override(f.session_max_tokens, &c->session_max_tokens);
   Override(f.session_max_kv_bytes, &c->session_max_kv_bytes);
+  Override(f.session_kv_reserve_bytes, &c->session_kv_reserve_bytes);
   Override(f.http_threads, &c->http_threads);
   Override(f.max_event_streams, &c->max_event_streams);
   return server::ValidateConfig(*c);

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <new>
 
+#include "kernels/host_page_pool.h"
 #include "kernels/kernels.h"
 
 namespace ccguard::kernels {
@@ -15,9 +16,18 @@ namespace ccguard::kernels {
 void* AllocateHostBuffer(size_t bytes, size_t* rounded) {
   const size_t align = bytes >= kHugePageBytes ? kHugePageBytes : 64;
   *rounded = (std::max<size_t>(bytes, 1) + align - 1) / align * align;
+  if (*rounded == kHugePageBytes) return HostPagePool::Get().Take();
   void* p = std::aligned_alloc(align, *rounded);
   if (p != nullptr && align == kHugePageBytes) madvise(p, *rounded, MADV_HUGEPAGE);
   return p;
+}
+
+void FreeHostBuffer(void* p, size_t rounded) {
+  if (rounded == kHugePageBytes) {
+    HostPagePool::Get().Give(p);
+  } else {
+    std::free(p);
+  }
 }
 
 uint16_t* KvMemo::Block(int64_t i, int64_t elements) {
@@ -30,7 +40,7 @@ uint16_t* KvMemo::Block(int64_t i, int64_t elements) {
     size_t rounded = 0;
     void* p = AllocateHostBuffer(static_cast<size_t>(page_elements_) * sizeof(uint16_t), &rounded);
     if (p == nullptr) throw std::bad_alloc();
-    pages_.emplace_back(static_cast<uint16_t*>(p));
+    pages_.emplace_back(static_cast<uint16_t*>(p), Free{rounded});
     bytes_ += rounded;
   }
   return pages_[static_cast<size_t>(i / kPageBlocks)].get() + (i % kPageBlocks) * elements;
@@ -47,7 +57,7 @@ Result<std::shared_ptr<void>> Memory::Allocate(size_t bytes, MemoryUse use) {
   stats_->Track(use, n);
   stats_->TrackHeld(n);
   return std::shared_ptr<void>(p, [box = stats_, use, n](void* q) {
-    std::free(q);
+    FreeHostBuffer(q, static_cast<size_t>(n));
     box->Track(use, -n);
     box->TrackHeld(-n);
   });

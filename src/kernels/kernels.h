@@ -162,9 +162,12 @@ constexpr size_t kHugePageBytes = size_t{2} << 20;
 // `bytes` of host memory, 64-byte aligned; from kHugePageBytes up aligned to
 // a huge page and offered transparent huge pages (a growing cache or a prepared weight
 // is then faulted in 2 MiB at a time rather than 4 KiB: fewer traps, and
-// fewer TLB misses when streaming). `*rounded`: the bytes taken. Null when
-// the system has none. Release with std::free.
+// fewer TLB misses when streaming). A buffer of exactly one huge page comes
+// from the process's HostPagePool (kernels/host_page_pool.h). `*rounded`:
+// the bytes taken. Null when the system has none. Release with
+// FreeHostBuffer(p, *rounded).
 void* AllocateHostBuffer(size_t bytes, size_t* rounded);
+void FreeHostBuffer(void* p, size_t rounded);
 
 // What a backend keeps of one sequence's keys/values between attention
 // calls, for one layer: blocks of kBlock positions at absolute positions
@@ -182,7 +185,8 @@ struct KvMemo {
   int64_t blocks = 0;       // blocks [first_block, first_block + blocks) held
   // The storage of block first_block + i, `elements` uint16 (the same for
   // every block of a memo): allocated on first use in pages of kPageBlocks
-  // blocks (AllocateHostBuffer; growth copies nothing), kept until the memo
+  // blocks (AllocateHostBuffer: 2 MiB pages for the usual shapes, from the
+  // HostPagePool; growth copies nothing), kept until the memo
   // is dropped. std::bad_alloc when host memory is exhausted (as the
   // backend's other per-call buffers).
   uint16_t* Block(int64_t i, int64_t elements);
@@ -196,7 +200,8 @@ struct KvMemo {
  private:
   static constexpr int64_t kPageBlocks = 16;
   struct Free {
-    void operator()(void* p) const { std::free(p); }
+    size_t bytes = 0;
+    void operator()(void* p) const { FreeHostBuffer(p, bytes); }
   };
   std::vector<std::unique_ptr<uint16_t, Free>> pages_;
   int64_t page_elements_ = 0;

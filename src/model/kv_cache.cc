@@ -30,8 +30,24 @@ Status KvCache::Grow(Layer* layer, int64_t capacity) {
     }
     layer->chunks.clear();
   }
-  layer->chunks.push_back({std::move(k), std::move(v), rows});
+  layer->chunks.push_back({std::move(k), std::move(v), rows, bytes});
   layer->capacity = capacity;
+  return Status::Ok();
+}
+
+Status KvCache::AddPages(Layer* layer, int64_t rows) {
+  const size_t row_bytes = static_cast<size_t>(kv_dim_) * sizeof(float);
+  const auto page_rows = static_cast<int64_t>(kernels::kHugePageBytes / row_bytes);
+  if (page_rows == 0) return Grow(layer, layer->capacity + rows);  // a row over a page
+  for (int64_t added = 0; added < rows; added += page_rows) {
+    // A whole page each (the HostPagePool's), of which page_rows rows are used.
+    CCG_ASSIGN_OR_RETURN(auto k,
+                         memory_->Allocate(kernels::kHugePageBytes, kernels::MemoryUse::kKvCache));
+    CCG_ASSIGN_OR_RETURN(auto v,
+                         memory_->Allocate(kernels::kHugePageBytes, kernels::MemoryUse::kKvCache));
+    layer->chunks.push_back({std::move(k), std::move(v), page_rows, kernels::kHugePageBytes});
+    layer->capacity += page_rows;
+  }
   return Status::Ok();
 }
 
@@ -48,13 +64,11 @@ Status KvCache::Append(int64_t layer, const float* k, const float* v, int64_t n,
   Layer& l = layers_[static_cast<size_t>(layer)];
   const size_t row_bytes = static_cast<size_t>(kv_dim_) * sizeof(float);
   if (l.rows + n > l.capacity) {
-    int64_t grow = std::max(l.rows + n, 2 * l.capacity) - l.capacity;
-    if (!memory_->device_memory()) {  // whole huge pages (kernels::AllocateHostBuffer)
-      const auto page_rows =
-          std::max<int64_t>(1, static_cast<int64_t>(kernels::kHugePageBytes / row_bytes));
-      grow = (grow + page_rows - 1) / page_rows * page_rows;
+    if (memory_->device_memory()) {
+      CCG_RETURN_IF_ERROR(Grow(&l, std::max(l.rows + n, 2 * l.capacity)));
+    } else {
+      CCG_RETURN_IF_ERROR(AddPages(&l, l.rows + n - l.capacity));
     }
-    CCG_RETURN_IF_ERROR(Grow(&l, l.capacity + grow));
   }
   int64_t at = 0;  // first row of the chunk
   for (const Chunk& c : l.chunks) {
@@ -98,7 +112,9 @@ void KvCache::Segments(int64_t layer, int64_t limit, std::vector<kernels::KvSegm
 
 size_t KvCache::bytes() const {
   size_t b = 0;
-  for (const Layer& l : layers_) b += 2 * static_cast<size_t>(l.capacity * kv_dim_) * sizeof(float);
+  for (const Layer& l : layers_) {
+    for (const Chunk& c : l.chunks) b += 2 * c.bytes;
+  }
   for (const kernels::KvMemo& m : memos_) b += m.bytes();
   return b;
 }

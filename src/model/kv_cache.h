@@ -58,15 +58,17 @@ class KvCache {
   // run with kernels::Memory::CopyMany together with other caches' appends.
   // All layers must receive the same rows before Commit(n).
   //
-  // Growth: in host memory the new capacity is a further chunk, in whole
-  // 2 MiB huge pages of rows (kernels::AllocateHostBuffer): the rows held
-  // are neither copied nor moved and their pages are not touched again, and
-  // a growing cache (a streaming session) takes page faults 2 MiB at a time,
-  // not 4 KiB (measured: 12 % faster appends on a VM); each chunk is one
-  // more segment; a cache that grew holds up to 2 MiB per layer more than
-  // its rows. In device memory the storage is reallocated and the rows
-  // copied (one segment: the GPU attention reads a bounded number of
-  // segments per sequence). Reserve stays exact (one-shot items).
+  // Growth: in host memory by whole 2 MiB pages from the process's
+  // kernels::HostPagePool, one chunk (one more segment) each: the rows held
+  // are neither copied nor moved and their pages are not touched again; a
+  // growing cache (a streaming session) takes page faults 2 MiB at a time,
+  // not 4 KiB (measured: 12 % faster appends on a VM), and none at all
+  // from pages the pool holds (reserved or given back by an ended
+  // session); a cache that grew holds under 2 MiB per layer (keys, values)
+  // more than its rows. In device memory the storage is reallocated
+  // (doubling) and the rows copied (one segment: the GPU attention reads a
+  // bounded number of segments per sequence). Reserve stays exact
+  // (one-shot items).
   Status Append(int64_t layer, const float* k, const float* v, int64_t n,
                 std::vector<kernels::Memory::CopyOp>* ops);
   // Also counts what the backend added to the memos during the pass.
@@ -101,6 +103,7 @@ class KvCache {
   struct Chunk {
     std::shared_ptr<void> k, v;  // rows of kv_dim floats each
     int64_t rows = 0;            // capacity
+    size_t bytes = 0;            // of k, and of v
   };
   struct Layer {
     std::vector<Chunk> chunks;  // positions in order
@@ -109,6 +112,8 @@ class KvCache {
   };
   // Grows `layer` to exactly `capacity` rows, keeping its rows (see Append).
   Status Grow(Layer* layer, int64_t capacity);
+  // Host memory: adds pages of rows to `layer` until `rows` more fit.
+  Status AddPages(Layer* layer, int64_t rows);
   // Records that this cache now holds `b` bytes.
   void Account(size_t b);
   static inline std::atomic<int64_t> live_bytes_{0};

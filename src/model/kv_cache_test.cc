@@ -7,6 +7,8 @@
 
 #include <vector>
 
+#include "kernels/host_page_pool.h"
+
 namespace ccguard {
 namespace {
 
@@ -78,11 +80,10 @@ void ExpectPositions(const KvCache& c) {
   }
 }
 
-// In host memory Reserve is exact and growth adds chunks of whole 2 MiB
-// pages, at least doubling the capacity: rows already held stay where they
-// are (growth copies and touches nothing); appends and truncations may cross
-// chunk boundaries.
-TEST(KvCacheTest, GrowsByHugePageChunksWithoutMovingRows) {
+// In host memory Reserve is exact and growth adds 2 MiB pages, one chunk
+// each: rows already held stay where they are (growth copies and touches
+// nothing); appends and truncations may cross chunk boundaries.
+TEST(KvCacheTest, GrowsByHugePagesWithoutMovingRows) {
   constexpr size_t kRow = 2 * kWide * sizeof(float);  // key + value
   KvCache c(2, kWide);
   ASSERT_TRUE(c.Reserve(10).ok());
@@ -91,21 +92,66 @@ TEST(KvCacheTest, GrowsByHugePageChunksWithoutMovingRows) {
   std::vector<kernels::KvSegment> first;
   c.Segments(1, &first);
   ASSERT_EQ(first.size(), 1u);
-  AppendPositions(&c, 30);  // a chunk of 512 rows (2 MiB)
+  AppendPositions(&c, 30);  // a page of 512 rows (2 MiB)
   EXPECT_EQ(c.bytes(), 2 * (10 + 512) * kRow);
-  AppendPositions(&c, 600);  // 640 > 522: a chunk of 1024 (522 rounded up)
-  EXPECT_EQ(c.bytes(), 2 * (10 + 512 + 1024) * kRow);
+  AppendPositions(&c, 600);  // 640 > 522: one more page
+  EXPECT_EQ(c.bytes(), 2 * (10 + 512 + 512) * kRow);
+  AppendPositions(&c, 1100);  // 1740 > 1034 + 512: two more pages in one append
+  EXPECT_EQ(c.bytes(), 2 * (10 + 4 * 512) * kRow);
   ExpectPositions(c);
   std::vector<kernels::KvSegment> segs;
   c.Segments(1, &segs);
-  ASSERT_EQ(segs.size(), 3u);
+  ASSERT_EQ(segs.size(), 5u);
   EXPECT_EQ(segs[0].k, first[0].k);  // not moved
-  EXPECT_EQ(segs[2].len, 640 - 522);
-  c.Truncate(5);             // back into the first chunk
-  AppendPositions(&c, 600);  // across all three chunks
+  EXPECT_EQ(segs[4].len, 1740 - 10 - 3 * 512);
+  c.Truncate(5);              // back into the first chunk
+  AppendPositions(&c, 1600);  // across all five chunks
   ExpectPositions(c);
-  EXPECT_EQ(c.length(), 605);
-  EXPECT_EQ(c.bytes(), 2 * (10 + 512 + 1024) * kRow);  // storage kept
+  EXPECT_EQ(c.length(), 1605);
+  EXPECT_EQ(c.bytes(), 2 * (10 + 4 * 512) * kRow);  // storage kept
+}
+
+// Rows that do not divide a page: a page holds as many whole rows as fit,
+// and the cache counts the whole page.
+TEST(KvCacheTest, RowsThatDoNotDivideAPage) {
+  constexpr int64_t kDim1000 = 1000;  // 4000-byte rows: 524 in 2 MiB
+  KvCache c(1, kDim1000);
+  AppendPositions(&c, 600);
+  EXPECT_EQ(c.bytes(), 2 * 2 * kernels::kHugePageBytes);
+  std::vector<kernels::KvSegment> segs;
+  c.Segments(0, &segs);
+  ASSERT_EQ(segs.size(), 2u);
+  EXPECT_EQ(segs[0].len, 524);
+  ExpectPositions(c);
+}
+
+// With pages reserved in the process's pool, a cache that is dropped gives
+// its pages back and the next one takes the same pages (no new memory).
+TEST(KvCacheTest, PagesGoBackToAReservedPool) {
+  kernels::HostPagePool& pool = kernels::HostPagePool::Get();
+  ASSERT_TRUE(pool.Reserve(8 * kernels::kHugePageBytes).ok());
+  const size_t taken0 = pool.taken_bytes();
+  const float* page = nullptr;
+  {
+    KvCache c(2, kWide);
+    AppendPositions(&c, 700);  // 2 pages of keys and 2 of values per layer
+    EXPECT_EQ(pool.taken_bytes(), taken0 + 8 * kernels::kHugePageBytes);
+    std::vector<kernels::KvSegment> segs;
+    c.Segments(0, &segs);
+    page = segs[0].k;
+  }
+  EXPECT_EQ(pool.taken_bytes(), taken0);
+  EXPECT_GE(pool.free_bytes(), 8 * kernels::kHugePageBytes);
+  KvCache d(2, kWide);
+  AppendPositions(&d, 700);
+  bool reused = false;
+  for (int64_t l = 0; l < 2; ++l) {
+    std::vector<kernels::KvSegment> segs;
+    d.Segments(l, &segs);
+    for (const auto& s : segs) reused = reused || s.k == page || s.v == page;
+  }
+  EXPECT_TRUE(reused);
+  ExpectPositions(d);
 }
 
 TEST(KvCacheTest, MemoStartsAtThePrefixBlockAndDropsChangedBlocks) {

@@ -200,6 +200,7 @@ Status ApplyConfigJson(const Json& j, const std::string& base_dir, const std::st
       {"session_idle_timeout_s", dbl(&c->session_idle_timeout_s)},
       {"session_max_tokens", i64(&c->session_max_tokens)},
       {"session_max_kv_bytes", i64(&c->session_max_kv_bytes)},
+      {"session_kv_reserve_bytes", i64(&c->session_kv_reserve_bytes)},
       {"max_event_streams", i32(&c->max_event_streams)},
       {"access_log", path(&c->access_log)},
   };
@@ -253,6 +254,12 @@ Status ValidateConfig(const ServerConfig& c) {
   CCG_RETURN_IF_ERROR(range("session_max_tokens", c.session_max_tokens, 16, 1 << 20));
   CCG_RETURN_IF_ERROR(
       range("session_max_kv_bytes", c.session_max_kv_bytes, int64_t{1} << 16, int64_t{1} << 50));
+  if (c.session_kv_reserve_bytes < 0 || c.session_kv_reserve_bytes > c.session_max_kv_bytes) {
+    return Status::InvalidArgument(
+        "session_kv_reserve_bytes must be in [0, session_max_kv_bytes = " +
+        std::to_string(c.session_max_kv_bytes) + "], got " +
+        std::to_string(c.session_kv_reserve_bytes));
+  }
   CCG_RETURN_IF_ERROR(range("max_event_streams", c.max_event_streams, 0, 1 << 16));
   if (!(c.session_idle_timeout_s > 0 && c.session_idle_timeout_s <= 7 * 24 * 3600)) {
     return Status::InvalidArgument("session_idle_timeout_s must be in (0, 604800]");
@@ -317,6 +324,7 @@ Json ConfigToJson(const ServerConfig& c) {
           {"session_idle_timeout_s", c.session_idle_timeout_s},
           {"session_max_tokens", c.session_max_tokens},
           {"session_max_kv_bytes", c.session_max_kv_bytes},
+          {"session_kv_reserve_bytes", c.session_kv_reserve_bytes},
           {"max_event_streams", c.max_event_streams},
           {"access_log", c.access_log}};
 }

@@ -86,6 +86,11 @@ struct ServerConfig {
   // Keys/values all sessions hold together (bytes); past it, opens and
   // appends are answered 429 session_memory_full.
   int64_t session_max_kv_bytes = int64_t{4} << 30;
+  // Host memory for sessions' keys/values made ready at start (CPU
+  // backends): whole 2 MiB pages written once and kept for reuse
+  // (kernels::HostPagePool), so that appends take no page faults and pages
+  // of ended sessions go straight to new ones. At most session_max_kv_bytes.
+  int64_t session_kv_reserve_bytes = 0;
   int max_event_streams = 16;  // concurrent GET .../events listeners
 
   // Access log: "-" stderr, "off", or a file (appended).

@@ -90,6 +90,17 @@ TEST(ConfigTest, ValidationRanges) {
   }));
   EXPECT_TRUE(bad([](ServerConfig& c) { c.constitutions = {{"a", "", 1.5}}; }));
   EXPECT_TRUE(bad([](ServerConfig& c) { c.host = ""; }));
+  EXPECT_TRUE(bad([](ServerConfig& c) { c.session_kv_reserve_bytes = -1; }));
+  EXPECT_TRUE(bad([](ServerConfig& c) {
+    c.session_max_kv_bytes = int64_t{1} << 20;
+    c.session_kv_reserve_bytes = (int64_t{1} << 20) + 1;  // over the sessions' budget
+  }));
+  EXPECT_FALSE(bad([](ServerConfig& c) { c.session_kv_reserve_bytes = c.session_max_kv_bytes; }));
+  ServerConfig c;
+  c.session_max_kv_bytes = 100000;
+  c.session_kv_reserve_bytes = 200000;
+  const Status st = ValidateConfig(c);
+  EXPECT_NE(st.message().find("session_kv_reserve_bytes"), std::string::npos) << st.message();
 }
 
 }  // namespace

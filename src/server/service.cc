@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <random>
 
+#include "kernels/host_page_pool.h"
 #include "util/process_memory.h"
 
 namespace ccguard::server {
@@ -75,6 +76,11 @@ Service::Service(ServerConfig config) : config_(std::move(config)) {
   metrics_.DeclareGaugeFn("ccguard_session_kv_bytes",
                           "Keys/values held by streaming sessions (bytes of cache storage).",
                           [this] { return static_cast<double>(sessions_->kv_bytes()); });
+  metrics_.DeclareGaugeFn(
+      "ccguard_host_pages_free_bytes",
+      "Host memory pages kept ready for sessions' keys/values (session_kv_reserve_bytes) and "
+      "not in use.",
+      [] { return static_cast<double>(kernels::HostPagePool::Get().free_bytes()); });
   metrics_.DeclareGaugeFn("process_resident_memory_bytes", "Resident memory size in bytes.",
                           [] { return static_cast<double>(ResidentBytes()); });
   metrics_.DeclareGaugeFn("ccguard_uptime_seconds", "Seconds since the service started.", [this] {
@@ -141,6 +147,16 @@ Status Service::LoadWithEngine(std::shared_ptr<Engine> engine) {
   }
   backend_ = engine_->model().backend_name();
   threads_ = engine_->model().threads();
+  if (config_.session_kv_reserve_bytes > 0) {
+    if (engine_->model().device() != "cpu") {
+      return Status::InvalidArgument(
+          "session_kv_reserve_bytes reserves host memory, for the CPU backends; on " +
+          engine_->model().device() + " sessions keep their keys and values in device memory");
+    }
+    CCG_RETURN_IF_ERROR(kernels::HostPagePool::Get()
+                            .Reserve(static_cast<size_t>(config_.session_kv_reserve_bytes))
+                            .WithContext("session_kv_reserve_bytes"));
+  }
   ready_ = true;
   return Status::Ok();
 }

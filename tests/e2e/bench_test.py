@@ -105,6 +105,29 @@ class BenchTest(unittest.TestCase):
             self.assertGreater(j[key]["median"], 0)
         self.assertLessEqual(j["max_abs_dp"], 1e-5)
 
+    def test_stream_sessions(self):
+        # Concurrent sessions: the schema, each session's last score = its one-shot score
+        # (the same bits), and the keys/values memory reserved first unless told not to.
+        for reserve in [None, "0"]:
+            args = ["--model", BASE, "--adapter", ADAPTER, "--stream", "--sessions", "3",
+                    "--json", "--compute", "bf16", "--repeats", "1"]
+            if reserve is not None:
+                args += ["--kv-reserve-bytes", reserve]
+            j = json.loads(run(args, 0).stdout)
+            for key in ["compute", "sessions", "appended_tok_per_s", "prefill_tok_per_s",
+                        "ratio_to_prefill", "append_latency_ms", "kv_reserved_bytes"]:
+                self.assertIn(key, j)
+            self.assertEqual(j["sessions"], 3)
+            self.assertEqual(j["appends"], 3 * 30)
+            self.assertEqual(j["max_abs_dp_session_vs_oneshot"], 0)
+            self.assertLessEqual(j["append_latency_ms"]["p50"], j["append_latency_ms"]["p95"])
+            if reserve is None:
+                self.assertGreaterEqual(j["kv_reserved_bytes"], 3 * 2 * (2 << 20))
+            else:
+                self.assertEqual(j["kv_reserved_bytes"], 0)
+        p = run(["--model", BASE, "--stream", "--sessions", "2", "--kv-reserve-bytes", "-5"])
+        self.assertNotEqual(p.returncode, 0)
+
     def test_random_model_needs_a_tokenizer(self):
         with tempfile.TemporaryDirectory() as cache:
             p = run(["--cache", cache, "--quick"], 1)

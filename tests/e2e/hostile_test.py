@@ -621,6 +621,38 @@ class SessionMemoryTest(unittest.TestCase):
             s.cleanup()
 
 
+class ReservedSessionPagesTest(unittest.TestCase):
+    """--session-kv-reserve-bytes: pages made ready at start; sessions take them and give
+    them back when they end."""
+
+    def free_bytes(self, s):
+        status, metrics, _ = s.request("GET", "/metrics")
+        self.assertEqual(status, 200)
+        free = [l for l in metrics.decode().splitlines()
+                if l.startswith("ccguard_host_pages_free_bytes ")]
+        self.assertTrue(free, "no ccguard_host_pages_free_bytes")
+        return float(free[0].split()[1])
+
+    def test_reserve(self):
+        reserve = 32 << 20
+        s = Server("--session-kv-reserve-bytes", str(reserve))
+        try:
+            self.assertEqual(self.free_bytes(s), reserve)
+            status, a = s.post("/v1/sessions", {"prompt": "write a story"})
+            self.assertEqual(status, 201, a)
+            for i in range(3):
+                status, body = s.post(f"/v1/sessions/{a['id']}/append", {"chunk": f" word{i}"})
+                self.assertEqual(status, 200, body)
+            in_use = reserve - self.free_bytes(s)
+            self.assertGreater(in_use, 0, "the session took no reserved page")
+            self.assertEqual(in_use % (2 << 20), 0, in_use)  # whole 2 MiB pages
+            self.assertEqual(s.request("DELETE", f"/v1/sessions/{a['id']}")[0], 200)
+            self.assertEqual(self.free_bytes(s), reserve)  # all back, kept
+        finally:
+            s.stop()
+            s.cleanup()
+
+
 class ServerCrashInputsTest(unittest.TestCase):
     """Point 1 and 9 through HTTP: 400s naming the problem, the server alive."""
 

@@ -41,7 +41,7 @@ std::shared_ptr<void> AllocateAligned(size_t bytes) {
   size_t rounded = 0;
   void* p = AllocateHostBuffer(bytes, &rounded);
   if (p == nullptr) return nullptr;
-  return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  return std::shared_ptr<void>(p, [rounded](void* q) { FreeHostBuffer(q, rounded); });
 }
 
 class FastBackend final : public Backend {
