@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (the "fuzz" preset: clang, ASan + UBSan) and
 # runs each for SECONDS (default 600) with its dictionary and a corpus kept in
-# build/fuzz/corpus/<target>/ (seeded from the fixtures). A finding stops that
-# target with its crash file in build/fuzz/ and the script exits non-zero.
+# build/<preset>/corpus/<target>/ (seeded from the fixtures). A finding stops
+# that target with its crash file in build/<preset>/ and the script exits
+# non-zero.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
 shift || true
-cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j"$(nproc)"
+# CCGUARD_FUZZ_PRESET=asan: the targets of the sanitizer build (scripts/test.sh
+# builds them there with the unit tests); default: the fuzz preset (-O2).
+preset=${CCGUARD_FUZZ_PRESET:-fuzz}
+build=build/$preset
+cmake --preset "$preset" >/dev/null
+cmake --build "$build" -j"$(nproc)" --target fuzz_targets
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(safetensors_fuzz tokenizer_fuzz template_fuzz service_fuzz parquet_fuzz constitution_fuzz)
-fix=build/fuzz/fixtures
+fix=$build/fixtures
 status=0
 for t in "${targets[@]}"; do
-  corpus=build/fuzz/corpus/$t
+  corpus=$build/corpus/$t
   mkdir -p "$corpus"
-  args=(-max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="build/fuzz/$t-")
+  args=(-max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$build/$t-")
   case $t in
     safetensors_fuzz)
       cp -n "$fix"/tiny-a/adapter/adapter_model.safetensors "$corpus"/ 2>/dev/null || true
@@ -41,11 +46,11 @@ for t in "${targets[@]}"; do
   esac
   echo "== $t for $seconds s"
   rc=0
-  "build/fuzz/$t" "${args[@]}" "$corpus" >"build/fuzz/$t.log" 2>&1 || rc=$?
+  "$build/$t" "${args[@]}" "$corpus" >"$build/$t.log" 2>&1 || rc=$?
   grep -E "^#[0-9]+ +DONE|^stat::number_of_executed_units|^stat::peak_rss_mb|==ERROR|^SUMMARY" \
-    "build/fuzz/$t.log" || true
+    "$build/$t.log" || true
   if [ "$rc" != 0 ]; then
-    echo "== $t: FINDING (exit $rc; see build/fuzz/$t.log)"
+    echo "== $t: FINDING (exit $rc; see $build/$t.log)"
     status=1
   fi
 done
