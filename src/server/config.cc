@@ -248,7 +248,8 @@ Status ValidateConfig(const ServerConfig& c) {
   if (c.max_batch_tokens != 0) {
     CCG_RETURN_IF_ERROR(range("max_batch_tokens", c.max_batch_tokens, 16, 1 << 24));
   }
-  if (auto d = kernels::ParseDevice(c.device); !d.ok()) return d.status();
+  auto device = kernels::ParseDevice(c.device);
+  if (!device.ok()) return device.status();
   CCG_RETURN_IF_ERROR(range("max_queue_items", c.max_queue_items, 1, 1 << 24));
   CCG_RETURN_IF_ERROR(range("max_sessions", c.max_sessions, 0, 1 << 20));
   CCG_RETURN_IF_ERROR(range("session_max_tokens", c.session_max_tokens, 16, 1 << 20));
@@ -259,6 +260,11 @@ Status ValidateConfig(const ServerConfig& c) {
         "session_kv_reserve_bytes must be in [0, session_max_kv_bytes = " +
         std::to_string(c.session_max_kv_bytes) + "], got " +
         std::to_string(c.session_kv_reserve_bytes));
+  }
+  if (c.session_kv_reserve_bytes > 0 && device->cuda) {
+    return Status::InvalidArgument(
+        "session_kv_reserve_bytes reserves host memory, for the CPU backends; on " + c.device +
+        " sessions keep their keys and values in device memory");
   }
   CCG_RETURN_IF_ERROR(range("max_event_streams", c.max_event_streams, 0, 1 << 16));
   if (!(c.session_idle_timeout_s > 0 && c.session_idle_timeout_s <= 7 * 24 * 3600)) {

@@ -96,6 +96,10 @@ TEST(ConfigTest, ValidationRanges) {
     c.session_kv_reserve_bytes = (int64_t{1} << 20) + 1;  // over the sessions' budget
   }));
   EXPECT_FALSE(bad([](ServerConfig& c) { c.session_kv_reserve_bytes = c.session_max_kv_bytes; }));
+  EXPECT_TRUE(bad([](ServerConfig& c) {  // host pages: not for sessions on a GPU
+    c.device = "cuda";
+    c.session_kv_reserve_bytes = 1 << 20;
+  }));
   ServerConfig c;
   c.session_max_kv_bytes = 100000;
   c.session_kv_reserve_bytes = 200000;

@@ -147,12 +147,7 @@ Status Service::LoadWithEngine(std::shared_ptr<Engine> engine) {
   }
   backend_ = engine_->model().backend_name();
   threads_ = engine_->model().threads();
-  if (config_.session_kv_reserve_bytes > 0) {
-    if (engine_->model().device() != "cpu") {
-      return Status::InvalidArgument(
-          "session_kv_reserve_bytes reserves host memory, for the CPU backends; on " +
-          engine_->model().device() + " sessions keep their keys and values in device memory");
-    }
+  if (config_.session_kv_reserve_bytes > 0) {  // a CPU device (ValidateConfig)
     CCG_RETURN_IF_ERROR(kernels::HostPagePool::Get()
                             .Reserve(static_cast<size_t>(config_.session_kv_reserve_bytes))
                             .WithContext("session_kv_reserve_bytes"));

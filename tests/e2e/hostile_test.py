@@ -591,6 +591,17 @@ class SlowClientTest(unittest.TestCase):
             s.cleanup()
 
 
+def gauge(server, name):
+    """The value of an unlabelled metric on /metrics, or None when it is not there."""
+    status, metrics, _ = server.request("GET", "/metrics")
+    if status != 200:
+        return None
+    for line in metrics.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
 class SessionMemoryTest(unittest.TestCase):
     """Point 9: the sessions' keys/values have a cap; past it opens and appends get 429."""
 
@@ -608,10 +619,8 @@ class SessionMemoryTest(unittest.TestCase):
             self.assertIsNotNone(refused, "never refused")
             self.assertEqual(refused[0], 429, refused)
             self.assertEqual(refused[1]["error"]["code"], "session_memory_full")
-            status, metrics, _ = s.request("GET", "/metrics")
-            kv = [l for l in metrics.decode().splitlines()
-                  if l.startswith("ccguard_session_kv_bytes ")]
-            self.assertTrue(kv and float(kv[0].split()[1]) > 0, kv)
+            kv = gauge(s, "ccguard_session_kv_bytes")
+            self.assertTrue(kv is not None and kv > 0, kv)
             # Closing the session frees its share.
             self.assertEqual(s.request("DELETE", f"/v1/sessions/{a['id']}")[0], 200)
             status, b = s.post("/v1/sessions", {"prompt": "again"})
@@ -626,12 +635,9 @@ class ReservedSessionPagesTest(unittest.TestCase):
     them back when they end."""
 
     def free_bytes(self, s):
-        status, metrics, _ = s.request("GET", "/metrics")
-        self.assertEqual(status, 200)
-        free = [l for l in metrics.decode().splitlines()
-                if l.startswith("ccguard_host_pages_free_bytes ")]
-        self.assertTrue(free, "no ccguard_host_pages_free_bytes")
-        return float(free[0].split()[1])
+        free = gauge(s, "ccguard_host_pages_free_bytes")
+        self.assertIsNotNone(free, "no ccguard_host_pages_free_bytes")
+        return free
 
     def test_reserve(self):
         reserve = 32 << 20
