@@ -9,6 +9,7 @@
 // bf16 -> f32, or u8 x s8 -> s32 with prepacked weights, activations already
 // in the input type). Prints GFLOP/s (or GOP/s) of each, median of the repeats.
 // Threads: ccguard uses 2 (set CCGUARD_THREADS), oneDNN follows OMP_NUM_THREADS.
+// CCGUARD_CPU_ISA and ONEDNN_MAX_CPU_ISA cap the instruction sets (e.g. avx2).
 // Built only when CMake finds oneDNN (Debian: libdnnl-dev).
 #include <algorithm>
 #include <chrono>
@@ -83,10 +84,22 @@ int main(int argc, char** argv) {
 
     using dt = dnnl::memory::data_type;
     using tag = dnnl::memory::format_tag;
-    dnnl::memory::desc a_md({m, k}, i8 ? dt::u8 : dt::bf16, tag::ab);
-    dnnl::memory::desc b_any({k, n}, i8 ? dt::s8 : dt::bf16, tag::any);
-    dnnl::memory::desc c_md({m, n}, i8 ? dt::s32 : dt::f32, tag::ab);
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_any, c_md), eng);
+    // Without a bf16 matmul for this CPU (AVX2: oneDNN 2.6 has none), oneDNN's f32.
+    auto make = [&](dt in, dt out) {
+      return dnnl::matmul::primitive_desc(
+          dnnl::matmul::desc(dnnl::memory::desc({m, k}, i8 ? dt::u8 : in, tag::ab),
+                             dnnl::memory::desc({k, n}, i8 ? dt::s8 : in, tag::any),
+                             dnnl::memory::desc({m, n}, out, tag::ab)),
+          eng);
+    };
+    dnnl::matmul::primitive_desc pd;
+    try {
+      pd = make(dt::bf16, i8 ? dt::s32 : dt::f32);
+    } catch (const dnnl::error&) {
+      pd = make(dt::f32, dt::f32);
+      if (s == 0) std::printf("  (oneDNN has no bf16 matmul here: its f32 one)\n");
+    }
+    const dnnl::memory::desc a_md = pd.src_desc(), c_md = pd.dst_desc();
     dnnl::memory a(a_md, eng), b(pd.weights_desc(), eng), c(c_md, eng);
     std::memset(a.get_data_handle(), 1, a_md.get_size());
     std::memset(b.get_data_handle(), 1, pd.weights_desc().get_size());

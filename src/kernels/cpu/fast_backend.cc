@@ -126,6 +126,7 @@ class FastBackend final : public Backend {
   // Per-call buffers.
   std::vector<uint16_t> xb_;
   std::vector<int8_t> xq_;
+  std::vector<int16_t> xw_;  // int8 activations widened (AVX2 panels)
   std::vector<float> xs_, xf_;
   std::vector<int32_t> xsum_;
   struct BlockRows {  // the rows of one key block (up to 32)
@@ -164,7 +165,8 @@ Result<PreparedMatrix> FastBackend::Prepare(const Matrix& w) {
   }
   const bool i8 = precision_ == Precision::kInt8;
   const bool tiled = isa_ == CpuIsa::kAmx;
-  const bool panels = !tiled && (i8 ? vnni_ : bf16_dot_);
+  // I8 panels: vpdpbusd with AVX-512 VNNI, vpmaddwd with AVX2 only.
+  const bool panels = !tiled && (i8 ? isa_ >= CpuIsa::kAvx2 : bf16_dot_);
   if (!tiled && !panels && !i8 && w.dtype == DType::kBF16) {
     return PreparedMatrix{w, nullptr, 0};  // as stored
   }
@@ -285,18 +287,26 @@ void FastBackend::MatMul(const float* x, int64_t m, const Matrix& w, float* y) {
     const bool i8 = w.dtype == DType::kI8;
     const int64_t kp = cpu::PanelCols(w.dtype, k);
     const int64_t blocks = (m + cpu::kPanelRows - 1) / cpu::kPanelRows;
+    const bool avx2_i8 = i8 && !vnni_;  // int16 activations for vpmaddwd
     if (i8) {
-      xq_.resize(static_cast<size_t>(m * kp));
+      if (avx2_i8) {
+        xw_.resize(static_cast<size_t>(m * kp));
+      } else {
+        xq_.resize(static_cast<size_t>(m * kp));
+      }
       xs_.resize(static_cast<size_t>(m));
       xsum_.resize(static_cast<size_t>(m));
     } else {
       xb_.resize(static_cast<size_t>(m * kp));
     }
+    static_assert(cpu::kPanelRows % cpu::kAvx2PanelRows == 0);
     ForEachPart(blocks, [&](int64_t i, int64_t p) {
       const auto [b0, b1] = Share(blocks, i, p, 1);
       const int64_t r0 = b0 * cpu::kPanelRows, r1 = std::min(m, b1 * cpu::kPanelRows);
       if (r0 >= r1) return;
-      if (i8) {
+      if (avx2_i8) {
+        cpu::Avx2PanelRowsInt8(x, m, k, r0, r1, xw_.data(), xs_.data(), xsum_.data());
+      } else if (i8) {
         cpu::PanelRowsInt8(x, m, k, r0, r1, xq_.data(), xs_.data(), xsum_.data());
       } else {
         cpu::PanelRowsBf16(x, m, k, r0, r1, xb_.data());
@@ -308,7 +318,9 @@ void FastBackend::MatMul(const float* x, int64_t m, const Matrix& w, float* y) {
     ForEachPart((n + g - 1) / g, [&](int64_t i, int64_t p) {
       const auto [n0, n1] = Share(n, i, p, g);
       if (n0 >= n1) return;
-      if (i8) {
+      if (avx2_i8) {
+        cpu::Avx2PanelMatMulInt8(xw_.data(), xs_.data(), xsum_.data(), m, w, n0, n1, y, n);
+      } else if (i8) {
         cpu::PanelMatMulInt8(xq_.data(), xs_.data(), xsum_.data(), m, w, n0, n1, y, n);
       } else {
         cpu::PanelMatMulBf16(xb_.data(), m, w, n0, n1, y, n);
@@ -321,13 +333,9 @@ void FastBackend::MatMul(const float* x, int64_t m, const Matrix& w, float* y) {
     xs_.resize(static_cast<size_t>(m));
     ForEachPart(m, [&](int64_t i, int64_t p) {
       const auto [r0, r1] = Share(m, i, p, 1);
-      if (isa_ >= CpuIsa::kAvx512) {
-        cpu::Avx512QuantizeRowsInt8(x, k, k, r0, r1, xq_.data(), xs_.data());
-      } else {
-        cpu::QuantizeRowsInt8(x, k, k, r0, r1, xq_.data(), xs_.data());
-      }
+      cpu::QuantizeRowsInt8(x, k, k, r0, r1, xq_.data(), xs_.data());
     });
-    ForEachPart(n / 4, [&](int64_t i, int64_t p) {  // tiers without VNNI (VNNI: panels)
+    ForEachPart(n / 4, [&](int64_t i, int64_t p) {  // the portable tier (AVX2 and up: panels)
       const auto [n0, n1] = Share(n, i, p, 4);
       if (n0 < n1) cpu::GenericMatMulInt8(xq_.data(), xs_.data(), m, k, w, n0, n1, y, n);
     });

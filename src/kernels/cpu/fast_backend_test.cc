@@ -177,6 +177,39 @@ TEST_F(FastBackendTest, MatMulRowsIndependentOfBatch) {
   }
 }
 
+// Int8 sums are exact int32 at full scale: weights and activations at
+// +-127 (stored weights w + 128 = 255), where 16-bit pair sums such as
+// vpmaddubsw's saturate (oneDNN 2.6's AVX2 u8 x s8 matmul gives half the sum
+// there). y = K * (+-1) up to the float rounding of the two scales.
+TEST_F(FastBackendTest, MatMulInt8ExactAtFullScale) {
+  // Rows / columns of kind 0: all +1, 1: all -1, 2: alternating -1, +1.
+  const int64_t m = 3, k = 2048, n = 19;
+  auto value = [](int64_t kind, int64_t c) {
+    return kind == 0 ? 1.f : kind == 1 ? -1.f : c % 2 ? 1.f : -1.f;
+  };
+  auto kind = [](int64_t r) { return r < 3 ? r : 0; };
+  std::vector<float> x(static_cast<size_t>(m * k)), w(static_cast<size_t>(n * k));
+  for (int64_t c = 0; c < k; ++c) {
+    for (int64_t i = 0; i < m; ++i) x[static_cast<size_t>(i * k + c)] = value(kind(i), c);
+    for (int64_t j = 0; j < n; ++j) w[static_cast<size_t>(j * k + c)] = value(kind(j), c);
+  }
+  for (CpuIsa isa : Tiers()) {
+    auto be = MakeFastCpuBackend(&pool_, Precision::kInt8, isa);
+    auto prep = be->Prepare(Matrix{DType::kF32, w.data(), n, k});
+    ASSERT_TRUE(prep.ok());
+    std::vector<float> y(static_cast<size_t>(m * n), NAN);
+    be->MatMul(x.data(), m, prep->matrix, y.data());
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        double want = 0;
+        for (int64_t c = 0; c < k; ++c) want += value(kind(i), c) * value(kind(j), c);
+        EXPECT_NEAR(y[static_cast<size_t>(i * n + j)], want, 1e-2)
+            << CpuIsaName(isa) << " at " << i << "," << j;
+      }
+    }
+  }
+}
+
 TEST_F(FastBackendTest, RmsNormSiluRope) {
   for (CpuIsa isa : Tiers()) {
     auto be = MakeFastCpuBackend(&pool_, Precision::kF32, isa);
