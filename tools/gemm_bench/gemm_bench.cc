@@ -1,13 +1,13 @@
 // ccguard_gemm_bench: the fast CPU backend's matrix multiplies against
 // oneDNN's matmul on the same shapes, in one run (docs/performance.md).
 //
-// usage: ccguard_gemm_bench [M=512] [bf16|int8] [repeats=5]
+// usage: ccguard_gemm_bench [M=512] [fp32|bf16|int8] [repeats=5]
 // For each linear-layer shape of Qwen3-1.7B (N x K: q 2048 x 2048, k/v
 // 1024 x 2048, gate/up 6144 x 2048, down 2048 x 6144) it times y = x Wᵀ
 // with M activation rows: ccguard's Backend::MatMul (activation rounding or
-// quantization included, as the model calls it) and oneDNN's matmul (bf16 x
-// bf16 -> f32, or u8 x s8 -> s32 with prepacked weights, activations already
-// in the input type). Prints GFLOP/s (or GOP/s) of each, median of the repeats.
+// quantization included, as the model calls it) and oneDNN's matmul (f32,
+// bf16 x bf16 -> f32, or u8 x s8 -> s32 with prepacked weights, activations
+// already in the input type). Prints GFLOP/s (or GOP/s) of each, median of the repeats.
 // Threads: ccguard uses 2 (set CCGUARD_THREADS), oneDNN follows OMP_NUM_THREADS.
 // CCGUARD_CPU_ISA and ONEDNN_MAX_CPU_ISA cap the instruction sets (e.g. avx2).
 // Built only when CMake finds oneDNN (Debian: libdnnl-dev).
@@ -51,8 +51,8 @@ int main(int argc, char** argv) {
   const std::string prec = argc > 2 ? argv[2] : "bf16";
   const int repeats = argc > 3 ? std::atoi(argv[3]) : 5;
   auto precision = ParsePrecision(prec);
-  if (m <= 0 || !precision.ok() || *precision == Precision::kF32 || repeats <= 0) {
-    std::fprintf(stderr, "usage: ccguard_gemm_bench [M] [bf16|int8] [repeats]\n");
+  if (m <= 0 || !precision.ok() || repeats <= 0) {
+    std::fprintf(stderr, "usage: ccguard_gemm_bench [M] [fp32|bf16|int8] [repeats]\n");
     return 2;
   }
   const char* env = std::getenv("CCGUARD_THREADS");
@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
     };
     dnnl::matmul::primitive_desc pd;
     try {
-      pd = make(dt::bf16, i8 ? dt::s32 : dt::f32);
+      pd = make(*precision == Precision::kF32 ? dt::f32 : dt::bf16, i8 ? dt::s32 : dt::f32);
     } catch (const dnnl::error&) {
       pd = make(dt::f32, dt::f32);
       if (s == 0) std::printf("  (oneDNN has no bf16 matmul here: its f32 one)\n");
