@@ -75,8 +75,9 @@ void Avx2MatMulF32(const float* x, int64_t m, const Matrix& w, int64_t n0, int64
                    int64_t ldy, float* scratch);
 
 // ---- AVX-512 ------------------------------------------------------------------
-// Blocked over 64 weight rows x 512 columns x 96 activation rows; `scratch`
-// holds Avx512F32ScratchFloats() floats.
+// Outer products over weights widened and packed per call (192 weight rows
+// x 512 values of K at a time), one FMA chain per output; `scratch` holds
+// Avx512F32ScratchFloats() floats.
 int64_t Avx512F32ScratchFloats();
 void Avx512MatMulF32(const float* x, int64_t m, const Matrix& w, int64_t n0, int64_t n1, float* y,
                      int64_t ldy, float* scratch);
