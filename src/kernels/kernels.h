@@ -304,6 +304,7 @@ std::unique_ptr<Backend> MakeCpuBackend(ThreadPool* pool);
 enum class CpuIsa {
   kGeneric,  // portable C++ (the compiler's baseline x86-64)
   kAvx2,     // AVX2 + FMA + F16C
+  kAvxVnni,  // kAvx2 + AVX-VNNI's 256-bit int8 dot products (where present)
   kAvx512,   // AVX-512 F/BW/VL/DQ (+ BF16 dot products and VNNI where present)
   kAmx,      // AMX tiles (BF16 and INT8) on top of kAvx512
   kBest,     // the highest this CPU and OS support
@@ -311,7 +312,7 @@ enum class CpuIsa {
 const char* CpuIsaName(CpuIsa isa);
 // The highest tier this CPU and OS support (AMX needs the kernel's permission,
 // which this requests). The environment variable CCGUARD_CPU_ISA
-// (generic|avx2|avx512|amx) lowers it, for testing.
+// (generic|avx2|avxvnni|avx512|amx) lowers it, for testing.
 CpuIsa DetectCpuIsa();
 
 // The fast CPU backend: `precision` as above, kernels chosen at run time for

@@ -43,6 +43,7 @@ cpu::CpuFeatures Read() {
   f.avx512 = f.avx2 && os_avx512 && Bit(b7, 16) && Bit(b7, 17) && Bit(b7, 30) && Bit(b7, 31);
   f.avx512vnni = f.avx512 && Bit(c7, 11);
   f.avx512bf16 = f.avx512 && Bit(a71, 5);
+  f.avxvnni = f.avx2 && Bit(a71, 4);
   f.amx = f.avx512 && os_amx && Bit(d7, 22) && Bit(d7, 24) && Bit(d7, 25);
   return f;
 }
@@ -53,7 +54,7 @@ CpuIsa Detect() {
 #if defined(__x86_64__) && defined(__linux__)
   const cpu::CpuFeatures& f = cpu::DetectCpuFeatures();
   if (!f.avx2) return CpuIsa::kGeneric;
-  if (!f.avx512) return CpuIsa::kAvx2;
+  if (!f.avx512) return f.avxvnni ? CpuIsa::kAvxVnni : CpuIsa::kAvx2;
   if (f.amx && f.avx512bf16 && f.avx512vnni &&
       syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0) {
     return CpuIsa::kAmx;
@@ -72,6 +73,8 @@ const char* CpuIsaName(CpuIsa isa) {
       return "generic";
     case CpuIsa::kAvx2:
       return "avx2";
+    case CpuIsa::kAvxVnni:
+      return "avxvnni";
     case CpuIsa::kAvx512:
       return "avx512";
     case CpuIsa::kAmx:
@@ -86,7 +89,8 @@ CpuIsa DetectCpuIsa() {
   static const CpuIsa isa = [] {
     CpuIsa best = Detect();
     if (const char* env = std::getenv("CCGUARD_CPU_ISA")) {
-      for (CpuIsa cap : {CpuIsa::kGeneric, CpuIsa::kAvx2, CpuIsa::kAvx512, CpuIsa::kAmx}) {
+      for (CpuIsa cap :
+           {CpuIsa::kGeneric, CpuIsa::kAvx2, CpuIsa::kAvxVnni, CpuIsa::kAvx512, CpuIsa::kAmx}) {
         if (std::strcmp(env, CpuIsaName(cap)) == 0 && cap < best) best = cap;
       }
     }

@@ -54,6 +54,7 @@ class FastBackend final : public Backend {
         scratch_(static_cast<size_t>(pool->size())) {
     bf16_dot_ = isa_ >= CpuIsa::kAvx512 && cpu::DetectCpuFeatures().avx512bf16;
     vnni_ = isa_ >= CpuIsa::kAvx512 && cpu::DetectCpuFeatures().avx512vnni;
+    avx_vnni_ = !vnni_ && isa_ >= CpuIsa::kAvxVnni && cpu::DetectCpuFeatures().avxvnni;
     name_ = std::string("cpu-fast(") + CpuIsaName(isa_) + ", " + PrecisionName(precision_) + ")";
   }
 
@@ -120,6 +121,7 @@ class FastBackend final : public Backend {
   CpuIsa isa_;
   bool bf16_dot_ = false;  // AVX-512 BF16 dot products
   bool vnni_ = false;      // AVX-512 VNNI
+  bool avx_vnni_ = false;  // AVX-VNNI (256 bits), used where AVX-512 VNNI is not
   std::string name_;
   std::unique_ptr<Backend> portable_;
   std::vector<std::vector<float>> scratch_;  // per part
@@ -165,7 +167,7 @@ Result<PreparedMatrix> FastBackend::Prepare(const Matrix& w) {
   }
   const bool i8 = precision_ == Precision::kInt8;
   const bool tiled = isa_ == CpuIsa::kAmx;
-  // I8 panels: vpdpbusd with AVX-512 VNNI, vpmaddwd with AVX2 only.
+  // I8 panels: vpdpbusd with AVX-512 VNNI or AVX-VNNI, vpmaddwd with AVX2 only.
   const bool panels = !tiled && (i8 ? isa_ >= CpuIsa::kAvx2 : bf16_dot_);
   if (!tiled && !panels && !i8 && w.dtype == DType::kBF16) {
     return PreparedMatrix{w, nullptr, 0};  // as stored
@@ -287,7 +289,8 @@ void FastBackend::MatMul(const float* x, int64_t m, const Matrix& w, float* y) {
     const bool i8 = w.dtype == DType::kI8;
     const int64_t kp = cpu::PanelCols(w.dtype, k);
     const int64_t blocks = (m + cpu::kPanelRows - 1) / cpu::kPanelRows;
-    const bool avx2_i8 = i8 && !vnni_;  // int16 activations for vpmaddwd
+    const bool avx2_i8 = i8 && !vnni_ && !avx_vnni_;  // int16 activations for vpmaddwd
+    const bool avx_vnni_i8 = i8 && avx_vnni_;
     if (i8) {
       if (avx2_i8) {
         xw_.resize(static_cast<size_t>(m * kp));
@@ -306,6 +309,8 @@ void FastBackend::MatMul(const float* x, int64_t m, const Matrix& w, float* y) {
       if (r0 >= r1) return;
       if (avx2_i8) {
         cpu::Avx2PanelRowsInt8(x, m, k, r0, r1, xw_.data(), xs_.data(), xsum_.data());
+      } else if (avx_vnni_i8) {
+        cpu::Avx2PanelRowsInt8(x, m, k, r0, r1, xq_.data(), xs_.data(), xsum_.data());
       } else if (i8) {
         cpu::PanelRowsInt8(x, m, k, r0, r1, xq_.data(), xs_.data(), xsum_.data());
       } else {
@@ -320,6 +325,8 @@ void FastBackend::MatMul(const float* x, int64_t m, const Matrix& w, float* y) {
       if (n0 >= n1) return;
       if (avx2_i8) {
         cpu::Avx2PanelMatMulInt8(xw_.data(), xs_.data(), xsum_.data(), m, w, n0, n1, y, n);
+      } else if (avx_vnni_i8) {
+        cpu::Avx2PanelMatMulInt8(xq_.data(), xs_.data(), xsum_.data(), m, w, n0, n1, y, n);
       } else if (i8) {
         cpu::PanelMatMulInt8(xq_.data(), xs_.data(), xsum_.data(), m, w, n0, n1, y, n);
       } else {

@@ -29,7 +29,8 @@ std::vector<float> Random(size_t n, uint32_t seed, float scale = 1.f) {
 
 std::vector<CpuIsa> Tiers() {
   std::vector<CpuIsa> t;
-  for (CpuIsa isa : {CpuIsa::kGeneric, CpuIsa::kAvx2, CpuIsa::kAvx512, CpuIsa::kAmx}) {
+  for (CpuIsa isa :
+       {CpuIsa::kGeneric, CpuIsa::kAvx2, CpuIsa::kAvxVnni, CpuIsa::kAvx512, CpuIsa::kAmx}) {
     if (isa <= DetectCpuIsa()) t.push_back(isa);
   }
   return t;

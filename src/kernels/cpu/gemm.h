@@ -22,6 +22,7 @@ struct CpuFeatures {
   bool avx512 = false;  // F, BW, VL, DQ
   bool amx = false;     // tiles, BF16 and INT8
   bool avx512bf16 = false, avx512vnni = false;
+  bool avxvnni = false;  // AVX-VNNI: VEX-encoded vpdpbusd on 128/256 bits (with avx2)
 };
 const CpuFeatures& DetectCpuFeatures();
 
@@ -129,18 +130,24 @@ void PanelMatMulBf16(const uint16_t* xp, int64_t m, const Matrix& w, int64_t n0,
 void PanelMatMulInt8(const int8_t* xp, const float* sx, const int32_t* xsum, int64_t m,
                      const Matrix& w, int64_t n0, int64_t n1, float* y, int64_t ldy);
 
-// AVX2 without VNNI (gemm_panels_avx2.cc): the same I8 panels through
-// vpmaddwd. Activations: rows [r0, r1) of x[m, k] (r0 a multiple of
-// kAvx2PanelRows) quantized as QuantizeRowsInt8 quantizes them, as int16, with
-// sum[i] their sum, in blocks of kAvx2PanelRows rows: block b (rows [R b, R b +
-// mr), mr = min(R, m - R b)) starts at element R b kp and holds element (i, c) at
-// ((c / 4) * mr + i % R) * 4 + c % 4; out holds m * PanelCols(kI8, k) int16.
-// y is bit for bit PanelMatMulInt8's (exact int32 sums). Need avx2.
+// AVX2 without AVX-512 VNNI (gemm_panels_avx2.cc): the same I8 panels through
+// vpmaddwd (int16 activations), or AVX-VNNI's 256-bit vpdpbusd (int8
+// activations; needs the avxvnni feature). Activations: rows [r0, r1) of
+// x[m, k] (r0 a multiple of kAvx2PanelRows) quantized as QuantizeRowsInt8
+// quantizes them, with sum[i] their sum, in blocks of kAvx2PanelRows rows:
+// block b (rows [R b, R b + mr), mr = min(R, m - R b)) starts at element
+// R b kp and holds element (i, c) at ((c / 4) * mr + i % R) * 4 + c % 4; out
+// holds m * PanelCols(kI8, k) elements. y is bit for bit PanelMatMulInt8's
+// (exact int32 sums) whichever is used. Need avx2.
 constexpr int64_t kAvx2PanelRows = 4;      // activation rows per micro-kernel block
 constexpr int64_t kAvx2Int8KBlock = 1024;  // K per pass (the sums stay exact across passes)
 void Avx2PanelRowsInt8(const float* x, int64_t m, int64_t k, int64_t r0, int64_t r1, int16_t* out,
                        float* scale, int32_t* sum);
+void Avx2PanelRowsInt8(const float* x, int64_t m, int64_t k, int64_t r0, int64_t r1, int8_t* out,
+                       float* scale, int32_t* sum);
 void Avx2PanelMatMulInt8(const int16_t* xp, const float* sx, const int32_t* xsum, int64_t m,
+                         const Matrix& w, int64_t n0, int64_t n1, float* y, int64_t ldy);
+void Avx2PanelMatMulInt8(const int8_t* xp, const float* sx, const int32_t* xsum, int64_t m,
                          const Matrix& w, int64_t n0, int64_t n1, float* y, int64_t ldy);
 
 // ---- AMX ------------------------------------------------------------------------

@@ -1,6 +1,10 @@
 // The int8 path of CPUs with AVX2 but without AVX-512 VNNI (AMD EPYC Zen 2/3,
-// Intel before Ice Lake): the I8 column panels of gemm_panels.cc (unsigned
-// w + 128, four values of K per 32-bit lane) multiplied with vpmaddwd.
+// Intel Xeons before Cascade Lake, Intel clients): the I8 column panels of
+// gemm_panels.cc (unsigned w + 128, four values of K per 32-bit lane)
+// multiplied with vpmaddwd, or, where the CPU has AVX-VNNI (Intel Alder Lake
+// and later, Sierra Forest), with its 256-bit vpdpbusd: the panels' order,
+// 8 columns x 4 values of K per vector, against int8 activation quads, with
+// no widening and no pair sums.
 //
 // A step of K (4 values) of 4 output columns is 16 bytes of a panel; widened
 // to 16-bit lanes (vpmovzxbw) it meets the row's 4 activations, stored as
@@ -16,8 +20,9 @@
 // portable int8 kernels give (the activations are quantized as
 // QuantizeRowsInt8 quantizes them; the finish rounds as FinishInt8).
 //
-// Compiled for AVX2 by the target pragma below (no global -march flag); the
-// caller checks DetectCpuIsa() >= kAvx2.
+// Compiled for AVX2 (and AVX-VNNI) by the target pragmas below (no global
+// -march flag); the caller checks DetectCpuIsa() >= kAvx2 (and the avxvnni
+// feature for the int8-activation overloads).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
@@ -30,6 +35,71 @@
 #include <vector>
 
 #include "kernels/cpu/gemm.h"
+
+// ---- AVX-VNNI (VEX-encoded vpdpbusd on 256 bits) -------------------------------
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,avxvnni")
+
+namespace ccguard::kernels::cpu {
+namespace {
+
+// rows [0, MR) x columns [0, cols) (cols <= 16) of y (int32 partial sums,
+// as in KernelInt8) += a · w: per step, columns 0-7 and 8-15 of the panel
+// each take one vpdpbusd per row (4 values of K per 32-bit lane).
+template <int MR>
+void KernelVnni(const uint32_t* a, const uint8_t* w, int64_t steps, bool first, int32_t* y,
+                int64_t ldy, int64_t cols) {
+  __m256i acc[MR][2];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) {
+    if (first) {
+      acc[i][0] = acc[i][1] = _mm256_setzero_si256();
+      continue;
+    }
+    int32_t in[kPanelWidth] = {};
+    std::memcpy(in, y + i * ldy, static_cast<size_t>(std::min(cols, kPanelWidth)) * 4);
+    acc[i][0] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in));
+    acc[i][1] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + 8));
+  }
+#pragma GCC unroll 4
+  for (int64_t s = 0; s < steps; ++s) {
+    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + s * 64));
+    const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + s * 64 + 32));
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const __m256i xv = _mm256_set1_epi32(static_cast<int>(a[s * MR + i]));
+      acc[i][0] = _mm256_dpbusd_avx_epi32(acc[i][0], w0, xv);
+      acc[i][1] = _mm256_dpbusd_avx_epi32(acc[i][1], w1, xv);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) {
+    if (cols >= kPanelWidth) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i * ldy), acc[i][0]);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i * ldy + 8), acc[i][1]);
+    } else {
+      int32_t out[kPanelWidth];
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), acc[i][0]);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8), acc[i][1]);
+      std::memcpy(y + i * ldy, out, static_cast<size_t>(cols) * 4);
+    }
+  }
+}
+
+// By rows - 1; a = [steps][MR] rows' 4 int8 each (32 bits), w = the
+// panel's block, 64 bytes per step.
+using VnniFn = void (*)(const uint32_t*, const uint8_t*, int64_t, bool, int32_t*, int64_t, int64_t);
+template <size_t... R>
+constexpr std::array<VnniFn, kAvx2PanelRows> VnniTable(std::index_sequence<R...>) {
+  return {KernelVnni<static_cast<int>(R) + 1>...};
+}
+constexpr auto kVnni = VnniTable(std::make_index_sequence<kAvx2PanelRows>());
+
+}  // namespace
+
+}  // namespace ccguard::kernels::cpu
+
+#pragma GCC pop_options
 
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
@@ -160,23 +230,31 @@ float QuantizeRowInt16(const float* x, int64_t k, int64_t kp, int16_t* q, int32_
   return amax / 127.f;
 }
 
-}  // namespace
-
-void Avx2PanelRowsInt8(const float* x, int64_t m, int64_t k, int64_t r0, int64_t r1, int16_t* out,
-                       float* scale, int32_t* sum) {
+// Rows [r0, r1) of x quantized into the blocks of kAvx2PanelRows rows (T:
+// int16 for vpmaddwd, int8 for vpdpbusd).
+template <class T>
+void PanelRows(const float* x, int64_t m, int64_t k, int64_t r0, int64_t r1, T* out, float* scale,
+               int32_t* sum) {
   const int64_t kp = PanelCols(DType::kI8, k);
   std::vector<int16_t> row(static_cast<size_t>(kp));
+  std::vector<T> narrow(static_cast<size_t>(kp));
   for (int64_t r = r0; r < r1; ++r) {
     scale[r] = QuantizeRowInt16(x + r * k, k, kp, row.data(), sum + r);
+    for (int64_t c = 0; c < kp; ++c) narrow[c] = static_cast<T>(row[c]);  // |q| <= 127
     const int64_t b0 = r / kAvx2PanelRows * kAvx2PanelRows;
     const int64_t mr = std::min<int64_t>(kAvx2PanelRows, m - b0);
-    auto* block = reinterpret_cast<uint64_t*>(out + b0 * kp);
-    for (int64_t s = 0; s < kp / 4; ++s) std::memcpy(block + s * mr + (r - b0), &row[4 * s], 8);
+    T* block = out + b0 * kp;
+    for (int64_t s = 0; s < kp / 4; ++s) {
+      std::memcpy(block + (s * mr + (r - b0)) * 4, &narrow[4 * s], 4 * sizeof(T));
+    }
   }
 }
 
-void Avx2PanelMatMulInt8(const int16_t* xp, const float* sx, const int32_t* xsum, int64_t m,
-                         const Matrix& w, int64_t n0, int64_t n1, float* y, int64_t ldy) {
+template <class T>
+void PanelMatMul(const T* xp, const float* sx, const int32_t* xsum, int64_t m, const Matrix& w,
+                 int64_t n0, int64_t n1, float* y, int64_t ldy) {
+  constexpr bool vnni = sizeof(T) == 1;
+  constexpr int64_t step = vnni ? kPanelWidth : kCols;  // columns per micro-kernel
   const int64_t kp = PanelCols(DType::kI8, w.cols), pstride = kPanelWidth * kp;
   const uint8_t* wd = static_cast<const uint8_t*>(w.data);
   auto* yi = reinterpret_cast<int32_t*>(y);
@@ -186,19 +264,48 @@ void Avx2PanelMatMulInt8(const int16_t* xp, const float* sx, const int32_t* xsum
       const int64_t len = std::min<int64_t>(kAvx2Int8KBlock, kp - c0);
       for (int64_t b = 0; b < m; b += kAvx2PanelRows) {
         const int mr = static_cast<int>(std::min<int64_t>(kAvx2PanelRows, m - b));
-        const uint64_t* a = reinterpret_cast<const uint64_t*>(xp + b * kp) + (c0 / 4) * mr;
-        for (int64_t h = 0; h < cols; h += kCols) {
-          const int64_t col = j + h;  // a multiple of 8: half panel (col % 16) / 8
+        const T* a = xp + b * kp + c0 * mr;  // the block's quads from c0
+        for (int64_t h = 0; h < cols; h += step) {
+          const int64_t col = j + h;  // vpmaddwd: half panel (col % 16) / 8
           const uint8_t* wb =
               wd + (col / kPanelWidth) * pstride + c0 * kPanelWidth + (col % kPanelWidth) * 4;
-          kInt8[mr - 1](a, wb, len / 4, c0 == 0, yi + b * ldy + col, ldy,
-                        std::min(kCols, cols - h));
+          const int64_t n = std::min(step, cols - h);
+          if constexpr (vnni) {
+            kVnni[mr - 1](reinterpret_cast<const uint32_t*>(a), wb, len / 4, c0 == 0,
+                          yi + b * ldy + col, ldy, n);
+          } else {
+            kInt8[mr - 1](reinterpret_cast<const uint64_t*>(a), wb, len / 4, c0 == 0,
+                          yi + b * ldy + col, ldy, n);
+          }
         }
-        if (c0 + len == kp)
+        if (c0 + len == kp) {
           FinishInt8(mr, sx + b, xsum + b, w.scales + j, y + b * ldy + j, ldy, cols);
+        }
       }
     }
   }
+}
+
+}  // namespace
+
+void Avx2PanelRowsInt8(const float* x, int64_t m, int64_t k, int64_t r0, int64_t r1, int16_t* out,
+                       float* scale, int32_t* sum) {
+  PanelRows(x, m, k, r0, r1, out, scale, sum);
+}
+
+void Avx2PanelRowsInt8(const float* x, int64_t m, int64_t k, int64_t r0, int64_t r1, int8_t* out,
+                       float* scale, int32_t* sum) {
+  PanelRows(x, m, k, r0, r1, out, scale, sum);
+}
+
+void Avx2PanelMatMulInt8(const int16_t* xp, const float* sx, const int32_t* xsum, int64_t m,
+                         const Matrix& w, int64_t n0, int64_t n1, float* y, int64_t ldy) {
+  PanelMatMul(xp, sx, xsum, m, w, n0, n1, y, ldy);
+}
+
+void Avx2PanelMatMulInt8(const int8_t* xp, const float* sx, const int32_t* xsum, int64_t m,
+                         const Matrix& w, int64_t n0, int64_t n1, float* y, int64_t ldy) {
+  PanelMatMul(xp, sx, xsum, m, w, n0, n1, y, ldy);
 }
 
 }  // namespace ccguard::kernels::cpu
