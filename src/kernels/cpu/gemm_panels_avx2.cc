@@ -28,10 +28,8 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstring>
-#include <utility>
 #include <vector>
 
 #include "kernels/cpu/gemm.h"
@@ -89,11 +87,8 @@ void KernelVnni(const uint32_t* a, const uint8_t* w, int64_t steps, bool first, 
 // By rows - 1; a = [steps][MR] rows' 4 int8 each (32 bits), w = the
 // panel's block, 64 bytes per step.
 using VnniFn = void (*)(const uint32_t*, const uint8_t*, int64_t, bool, int32_t*, int64_t, int64_t);
-template <size_t... R>
-constexpr std::array<VnniFn, kAvx2PanelRows> VnniTable(std::index_sequence<R...>) {
-  return {KernelVnni<static_cast<int>(R) + 1>...};
-}
-constexpr auto kVnni = VnniTable(std::make_index_sequence<kAvx2PanelRows>());
+static_assert(kAvx2PanelRows == 4);
+constexpr VnniFn kVnni[] = {KernelVnni<1>, KernelVnni<2>, KernelVnni<3>, KernelVnni<4>};
 
 }  // namespace
 
@@ -157,11 +152,7 @@ void KernelInt8(const uint64_t* a, const uint8_t* w, int64_t steps, bool first, 
 }
 
 using Int8Fn = void (*)(const uint64_t*, const uint8_t*, int64_t, bool, int32_t*, int64_t, int64_t);
-template <size_t... R>
-constexpr std::array<Int8Fn, kAvx2PanelRows> Int8Table(std::index_sequence<R...>) {
-  return {KernelInt8<static_cast<int>(R) + 1>...};
-}
-constexpr auto kInt8 = Int8Table(std::make_index_sequence<kAvx2PanelRows>());
+constexpr Int8Fn kInt8[] = {KernelInt8<1>, KernelInt8<2>, KernelInt8<3>, KernelInt8<4>};
 
 // y[i, j] (int32 bits of sum (w + 128) x) -> (float(that - 128 sum x) * sx[i]) * sw[j]
 // for i < m, `cols` columns.
